@@ -1,1 +1,91 @@
+//! chengyun's storage: one [`Store`] trait, implemented for SQLite (the embedded default) and
+//! PostgreSQL (several instances side by side). Both share their SQL through sqlx's `Any`
+//! driver; what differs — connection set-up, migrations, locking, backup — lives in
+//! [`sql::sqlite`] and [`sql::postgres`].
+//!
+//! Every change is one transaction: the case row, its event and the audit record go together.
 
+mod error;
+pub mod audit;
+pub mod records;
+pub mod sql;
+pub mod testing;
+
+use async_trait::async_trait;
+
+use chengyun_domain::case::{Case, Event};
+use chengyun_domain::category::CategoryTable;
+use chengyun_domain::org::Unit;
+use chengyun_domain::region::Region;
+use chengyun_domain::Millis;
+
+pub use error::StoreError;
+pub use records::*;
+pub use sql::{open, Backend, SqlStore};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything chengyun keeps. Implemented by [`SqlStore`] for SQLite and PostgreSQL.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<()>;
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// A consistent copy of the whole database, taken while it runs.
+    async fn backup(&self, to: &std::path::Path) -> Result<()>;
+    /// True when no user exists yet (a fresh database).
+    async fn is_empty(&self) -> Result<bool>;
+
+    // --- users and sessions ---
+    async fn create_user(&self, user: &NewUser, by: &AuditActor) -> Result<UserRecord>;
+    async fn update_user(&self, id: i64, patch: &UserPatch, by: &AuditActor) -> Result<UserRecord>;
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>>;
+    async fn list_users(&self) -> Result<Vec<UserRecord>>;
+    async fn create_session(&self, token_hash: &str, user_id: i64, now: Millis, expires_at: Millis) -> Result<()>;
+    /// The user of a live session (not revoked, not expired).
+    async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<UserRecord>>;
+    async fn revoke_session(&self, token_hash: &str, now: Millis) -> Result<()>;
+    async fn record_login_failure(&self, username: &str, address: &str, at: Millis) -> Result<()>;
+    /// Failures since `since`: (for this username, from this address).
+    async fn login_failures(&self, username: &str, address: &str, since: Millis) -> Result<(i64, i64)>;
+    async fn clear_login_failures(&self, username: &str) -> Result<()>;
+
+    // --- places, units, categories, settings ---
+    async fn list_regions(&self) -> Result<Vec<Region>>;
+    async fn upsert_region(&self, region: &Region, by: &AuditActor) -> Result<()>;
+    async fn list_units(&self) -> Result<Vec<Unit>>;
+    async fn upsert_unit(&self, unit: &Unit, by: &AuditActor) -> Result<()>;
+    async fn list_category_tables(&self) -> Result<Vec<CategoryTable>>;
+    /// Replaces (or adds) one code table; cases keep the codes they were filed with.
+    async fn put_category_table(&self, table: &CategoryTable, by: &AuditActor) -> Result<()>;
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str, by: &AuditActor) -> Result<()>;
+
+    // --- cases ---
+    /// Stores a new case from its first event. The number is allocated inside the transaction
+    /// as `<prefix>-<yyyymmdd>-<seq>`; the returned case carries it.
+    async fn create_case(&self, number_prefix: &str, event: Event) -> Result<Case>;
+    /// Appends an event to a case whose version is `expected_version`; `Conflict` otherwise.
+    async fn append_event(&self, expected_version: i64, case: &Case, event: &Event) -> Result<()>;
+    async fn get_case(&self, id: i64) -> Result<Option<Case>>;
+    async fn case_events(&self, id: i64) -> Result<Vec<StoredEvent>>;
+    async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;
+    /// Loads many finished histories at once (demo and imports): bypasses nothing but speed —
+    /// the cases, events and audit chain are written exactly as single actions would.
+    async fn import_histories(&self, histories: Vec<(Case, Vec<Event>)>, by: &AuditActor) -> Result<()>;
+
+    // --- attachments ---
+    async fn put_attachment(&self, attachment: &NewAttachment) -> Result<AttachmentMeta>;
+    async fn get_attachment(&self, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>>;
+    /// Cases whose events reference the attachment (who may see a case may see its photos).
+    async fn attachment_cases(&self, id: &str) -> Result<Vec<i64>>;
+
+    // --- audit ---
+    /// Walks the whole chain: every link, every record's hash, every case event's digest.
+    async fn verify_audit(&self) -> Result<audit::AuditReport>;
+    async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<audit::AuditRecord>>;
+}

@@ -1,0 +1,166 @@
+//! Records the store reads and writes besides the domain's own types.
+
+use serde::{Deserialize, Serialize};
+
+use chengyun_domain::case::{ActionKind, CaseStatus, Source};
+use chengyun_domain::deadline::Lamp;
+use chengyun_domain::org::{Actor, Role, Scope};
+use chengyun_domain::Millis;
+
+/// Who made a change, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditActor {
+    pub id: i64,
+    pub name: String,
+}
+
+impl AuditActor {
+    /// Changes made from the command line on the server itself.
+    pub fn system() -> Self {
+        Self { id: 0, name: "system".into() }
+    }
+}
+
+impl From<&Actor> for AuditActor {
+    fn from(a: &Actor) -> Self {
+        Self { id: a.user_id, name: a.username.clone() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub unit: Option<String>,
+    pub region: Option<String>,
+    pub active: bool,
+    pub created_at: Millis,
+}
+
+impl UserRecord {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            roles: self.roles.clone(),
+            scope: Scope { region: self.region.clone(), unit: self.unit.clone() },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub unit: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    pub unit: Option<Option<String>>,
+    pub region: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+/// An event as stored, with its row id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub case_id: i64,
+    pub event: chengyun_domain::case::Event,
+}
+
+/// Filters and paging of the case list. Scope restrictions are filters like any other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseQuery {
+    pub statuses: Vec<CaseStatus>,
+    pub category: Option<String>,
+    /// Region subtree, as code prefixes (see `RegionTree::scope_prefixes`).
+    pub region_prefixes: Vec<String>,
+    /// Cases a unit has (or had) a task on.
+    pub unit: Option<String>,
+    pub source: Option<Source>,
+    pub lamp: Option<Lamp>,
+    /// Reference time for `lamp`.
+    pub now: Millis,
+    pub created_from: Option<Millis>,
+    pub created_to: Option<Millis>,
+    /// Reporter phone or name, exact.
+    pub reporter: Option<String>,
+    /// The data scope of the asker: visible = in these regions OR involving this unit.
+    pub scope: Option<ScopeFilter>,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+/// A user's data scope as a filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeFilter {
+    pub region_prefixes: Vec<String>,
+    pub unit: Option<String>,
+}
+
+/// One row of the case list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub id: i64,
+    pub number: String,
+    pub status: CaseStatus,
+    pub version: i64,
+    pub category: String,
+    pub source: Source,
+    pub region_code: String,
+    pub lead_unit: Option<String>,
+    pub description: String,
+    pub address: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub closed_at: Option<Millis>,
+    /// When the case's earliest running clock turns yellow / red (none when nothing runs).
+    pub yellow_at: Option<Millis>,
+    pub due_at: Option<Millis>,
+    pub overall_due_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CasePage {
+    pub items: Vec<CaseSummary>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub id: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+    pub sha256: String,
+    pub uploaded_by: i64,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentMeta {
+    pub id: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_by: i64,
+    pub created_at: Millis,
+}
+
+/// The audit action of a case event.
+pub fn event_audit_action(action: ActionKind) -> String {
+    format!("case.{}", action.as_str())
+}

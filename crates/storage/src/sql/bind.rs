@@ -1,0 +1,112 @@
+//! Building statements whose shape depends on the request (filters, multi-row inserts).
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe};
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+}
+
+/// SQL text with its arguments; placeholders are numbered as arguments are pushed, so the text
+/// never contains a value.
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_string(), args: vec![] }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `arg`.
+    pub fn arg(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `(p1, p2, …)` for a row of values.
+    pub fn row(&mut self, values: Vec<Arg>) -> &mut Self {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.arg(v);
+        }
+        self.push(")")
+    }
+
+    pub fn query(&self) -> Query<'_, Any, AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for a in &self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::OptInt(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::OptText(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix`, so that
+/// `code >= prefix AND code < upper` is an index range scan on both dialects.
+pub fn prefix_upper(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    "\u{10FFFF}".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_arguments() {
+        let mut sql = Sql::new("SELECT 1 WHERE a = ");
+        sql.arg(Arg::Int(1)).push(" AND b IN ").row(vec![Arg::Text("x".into()), Arg::Text("y".into())]);
+        assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(sql.args.len(), 3);
+    }
+
+    #[test]
+    fn prefix_ranges() {
+        assert_eq!(prefix_upper("310115137"), "310115138");
+        assert_eq!(prefix_upper("31011513P01"), "31011513P02");
+    }
+}
+
+/// The text of a unit-like enum as serde names it (`"on_hold"`), for TEXT columns.
+pub fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => panic!("not a unit enum: {other:?}"),
+    }
+}
+
+/// Parses a TEXT column written by [`enum_text`].
+pub fn enum_from<T: serde::de::DeserializeOwned>(text: &str) -> crate::Result<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .map_err(|e| crate::StoreError::Corrupt(format!("“{text}”：{e}")))
+}

@@ -1,0 +1,348 @@
+//! Cases: the folded state in `cases` (indexed columns + JSON), the history in `case_events`.
+
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use chengyun_domain::case::{Case, Change, Event};
+use chengyun_domain::deadline::Lamp;
+use chengyun_domain::time::local_date;
+
+use super::audit_log;
+use super::bind::{enum_from, prefix_upper, Arg, Sql};
+use super::SqlStore;
+use crate::audit::{event_digest, AuditEntry, EventRow};
+use crate::records::{event_audit_action, CasePage, CaseQuery, CaseSummary, StoredEvent};
+use crate::{Result, StoreError};
+
+/// Columns written from a case's state, in this order.
+pub const CASE_COLUMNS: &str = "status, version, category, source, region_code, lead_unit, reporter_name, reporter_phone, \
+     description, address, created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, state";
+
+pub fn case_args(case: &Case) -> Result<Vec<Arg>> {
+    let watch = case.watch();
+    Ok(vec![
+        Arg::Text(case.status.as_str().into()),
+        Arg::Int(case.version),
+        Arg::Text(case.facts.category.clone()),
+        Arg::Text(case.facts.source.as_str().into()),
+        Arg::Text(case.facts.region_code.clone()),
+        Arg::OptText(case.lead_unit().map(str::to_string)),
+        Arg::OptText(case.facts.reporter.name.clone()),
+        Arg::OptText(case.facts.reporter.phone.clone()),
+        Arg::Text(case.facts.description.clone()),
+        Arg::OptText(case.facts.address.clone()),
+        Arg::Int(case.created_at),
+        Arg::Int(case.updated_at),
+        Arg::OptInt(case.closed_at),
+        Arg::OptInt(watch.map(|w| w.0)),
+        Arg::OptInt(watch.map(|w| w.1)),
+        Arg::Int(case.overall.due_at),
+        Arg::Text(serde_json::to_string(case)?),
+    ])
+}
+
+/// An event's row values (without its id) and the photo ids it references.
+pub struct EventValues {
+    pub actor_role: String,
+    pub action: String,
+    pub payload: String,
+}
+
+pub fn event_values(e: &Event) -> Result<EventValues> {
+    Ok(EventValues {
+        actor_role: e.actor_role.as_str().into(),
+        action: e.action.as_str().into(),
+        payload: serde_json::to_string(&e.change)?,
+    })
+}
+
+/// The audit entry of a stored event, carrying the digest of its row.
+pub fn event_audit(case: &Case, event_id: i64, e: &Event, v: &EventValues) -> AuditEntry {
+    let digest = event_digest(&EventRow {
+        id: event_id,
+        case_id: case.id,
+        seq: e.seq,
+        at: e.at,
+        actor_id: e.actor_id,
+        actor_name: &e.actor_name,
+        actor_role: &v.actor_role,
+        action: &v.action,
+        reason: e.reason.as_deref(),
+        payload: &v.payload,
+    });
+    AuditEntry {
+        at: e.at,
+        actor_id: e.actor_id,
+        actor_name: e.actor_name.clone(),
+        action: event_audit_action(e.action),
+        object_type: "case".into(),
+        object_id: case.facts.number.clone(),
+        detail: serde_json::json!({"case_id": case.id, "seq": e.seq, "status": case.status}).to_string(),
+        event_id: Some(event_id),
+        event_digest: Some(digest),
+    }
+}
+
+/// Photo ids an event attaches to its case.
+pub fn event_photos(e: &Event) -> &[String] {
+    match &e.change {
+        Change::Reported { facts, .. } => &facts.photos,
+        Change::Verified { photos, .. } | Change::FedBack { photos, .. } | Change::Checked { photos, .. } => photos,
+        _ => &[],
+    }
+}
+
+/// Units an event newly involves.
+pub fn event_units(e: &Event) -> Vec<&str> {
+    match &e.change {
+        Change::Dispatched { tasks, .. } => tasks.iter().map(|t| t.unit.as_str()).collect(),
+        _ => vec![],
+    }
+}
+
+async fn insert_event(tx: &mut Transaction<'static, Any>, case: &Case, e: &Event) -> Result<()> {
+    let v = event_values(e)?;
+    let row = sqlx::query(
+        "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, reason, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(case.id)
+    .bind(e.seq)
+    .bind(e.at)
+    .bind(e.actor_id)
+    .bind(e.actor_name.clone())
+    .bind(v.actor_role.clone())
+    .bind(v.action.clone())
+    .bind(e.reason.clone())
+    .bind(v.payload.clone())
+    .fetch_one(&mut **tx)
+    .await?;
+    let event_id: i64 = row.try_get(0)?;
+    for unit in event_units(e) {
+        sqlx::query("INSERT INTO case_units (unit_code, case_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(unit.to_string())
+            .bind(case.id)
+            .bind(e.at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for photo in event_photos(e) {
+        sqlx::query("INSERT INTO attachment_cases (attachment_id, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(photo.clone())
+            .bind(case.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    audit_log::append(tx, event_audit(case, event_id, e, &v)).await?;
+    Ok(())
+}
+
+/// `yyyymmdd` of an instant in Shanghai.
+pub fn day_text(at: i64) -> String {
+    local_date(at).format("%Y%m%d").to_string()
+}
+
+pub async fn create(store: &SqlStore, prefix: &str, mut event: Event) -> Result<Case> {
+    let day = day_text(event.at);
+    let mut tx = store.begin().await?;
+    let row = sqlx::query(
+        "INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, 1) \
+         ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
+    )
+    .bind(prefix.to_string())
+    .bind(day.clone())
+    .fetch_one(&mut *tx)
+    .await?;
+    let seq: i64 = row.try_get(0)?;
+    let number = format!("{prefix}-{day}-{seq:04}");
+    if let Change::Reported { facts, .. } = &mut event.change {
+        facts.number = number;
+    }
+    let mut case = Case::reported(0, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut sql = Sql::new(&format!("INSERT INTO cases (number, {CASE_COLUMNS}) VALUES "));
+    let mut args = vec![Arg::Text(case.facts.number.clone())];
+    args.extend(case_args(&case)?);
+    sql.row(args).push(" RETURNING id");
+    case.id = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
+    insert_event(&mut tx, &case, &event).await?;
+    tx.commit().await?;
+    Ok(case)
+}
+
+pub async fn append(store: &SqlStore, expected_version: i64, case: &Case, event: &Event) -> Result<()> {
+    let mut tx = store.begin().await?;
+    // The guarded update is the first statement, so the write lock is taken before anything is
+    // read and a stale version changes nothing.
+    let mut sql = Sql::new("UPDATE cases SET ");
+    for (i, (column, arg)) in CASE_COLUMNS.split(", ").zip(case_args(case)?).enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push(column).push(" = ").arg(arg);
+    }
+    sql.push(" WHERE id = ").arg(Arg::Int(case.id)).push(" AND version = ").arg(Arg::Int(expected_version));
+    if sql.query().execute(&mut *tx).await?.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    insert_event(&mut tx, case, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn case_of(id: i64, state: &str) -> Result<Case> {
+    let mut case: Case = serde_json::from_str(state)?;
+    case.id = id;
+    Ok(case)
+}
+
+pub async fn get(pool: &AnyPool, id: i64) -> Result<Option<Case>> {
+    let row = sqlx::query("SELECT id, state FROM cases WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    row.map(|r| case_of(r.try_get(0)?, &r.try_get::<String, _>(1)?)).transpose()
+}
+
+pub async fn events(pool: &AnyPool, case_id: i64) -> Result<Vec<StoredEvent>> {
+    let rows = sqlx::query(
+        "SELECT id, seq, at, actor_id, actor_name, actor_role, action, reason, payload FROM case_events WHERE case_id = $1 ORDER BY seq",
+    )
+    .bind(case_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredEvent {
+                id: r.try_get(0)?,
+                case_id,
+                event: Event {
+                    seq: r.try_get(1)?,
+                    at: r.try_get(2)?,
+                    actor_id: r.try_get(3)?,
+                    actor_name: r.try_get(4)?,
+                    actor_role: enum_from(&r.try_get::<String, _>(5)?)?,
+                    action: enum_from(&r.try_get::<String, _>(6)?)?,
+                    reason: r.try_get(7)?,
+                    change: serde_json::from_str(&r.try_get::<String, _>(8)?)?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// `(region_code >= p AND region_code < p') OR …` for a set of code prefixes.
+fn push_prefixes(sql: &mut Sql, prefixes: &[String]) {
+    sql.push("(");
+    for (i, p) in prefixes.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(region_code >= ").arg(Arg::Text(p.clone()));
+        sql.push(" AND region_code < ").arg(Arg::Text(prefix_upper(p))).push(")");
+    }
+    sql.push(")");
+}
+
+fn push_unit(sql: &mut Sql, unit: &str) {
+    sql.push("id IN (SELECT case_id FROM case_units WHERE unit_code = ").arg(Arg::Text(unit.to_string())).push(")");
+}
+
+/// The WHERE clause of a case query.
+fn filter(q: &CaseQuery) -> Sql {
+    let mut sql = Sql::new(" WHERE 1 = 1");
+    if !q.statuses.is_empty() {
+        sql.push(" AND status IN ").row(q.statuses.iter().map(|s| Arg::Text(s.as_str().into())).collect());
+    }
+    if let Some(c) = &q.category {
+        sql.push(" AND category = ").arg(Arg::Text(c.clone()));
+    }
+    if !q.region_prefixes.is_empty() {
+        sql.push(" AND ");
+        push_prefixes(&mut sql, &q.region_prefixes);
+    }
+    if let Some(u) = &q.unit {
+        sql.push(" AND ");
+        push_unit(&mut sql, u);
+    }
+    if let Some(s) = q.source {
+        sql.push(" AND source = ").arg(Arg::Text(s.as_str().into()));
+    }
+    match q.lamp {
+        Some(Lamp::Red) => {
+            sql.push(" AND watch_due_at < ").arg(Arg::Int(q.now));
+        }
+        Some(Lamp::Yellow) => {
+            sql.push(" AND watch_yellow_at <= ").arg(Arg::Int(q.now));
+            sql.push(" AND watch_due_at >= ").arg(Arg::Int(q.now));
+        }
+        Some(Lamp::Green) => {
+            sql.push(" AND watch_yellow_at > ").arg(Arg::Int(q.now));
+        }
+        None => {}
+    }
+    if let Some(t) = q.created_from {
+        sql.push(" AND created_at >= ").arg(Arg::Int(t));
+    }
+    if let Some(t) = q.created_to {
+        sql.push(" AND created_at < ").arg(Arg::Int(t));
+    }
+    if let Some(r) = &q.reporter {
+        sql.push(" AND (reporter_phone = ").arg(Arg::Text(r.clone()));
+        sql.push(" OR reporter_name = ").arg(Arg::Text(r.clone())).push(")");
+    }
+    if let Some(scope) = &q.scope {
+        sql.push(" AND (");
+        match (scope.region_prefixes.is_empty(), &scope.unit) {
+            (true, None) => {
+                sql.push("1 = 0");
+            }
+            (false, None) => push_prefixes(&mut sql, &scope.region_prefixes),
+            (true, Some(u)) => push_unit(&mut sql, u),
+            (false, Some(u)) => {
+                push_prefixes(&mut sql, &scope.region_prefixes);
+                sql.push(" OR ");
+                push_unit(&mut sql, u);
+            }
+        }
+        sql.push(")");
+    }
+    sql
+}
+
+pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
+    let where_clause = filter(q);
+    let count_sql = Sql { text: format!("SELECT COUNT(*) FROM cases{}", where_clause.text), args: where_clause.args.clone() };
+    let total: i64 = count_sql.query().fetch_one(pool).await?.try_get(0)?;
+    let mut page = Sql {
+        text: format!(
+            "SELECT id, number, status, version, category, source, region_code, lead_unit, description, address, \
+             created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at FROM cases{} \
+             ORDER BY created_at DESC, id DESC LIMIT ",
+            where_clause.text
+        ),
+        args: where_clause.args,
+    };
+    let size = q.page_size.clamp(1, 200);
+    page.arg(Arg::Int(size)).push(" OFFSET ").arg(Arg::Int((q.page.max(1) - 1) * size));
+    let rows = page.query().fetch_all(pool).await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(CaseSummary {
+                id: r.try_get(0)?,
+                number: r.try_get(1)?,
+                status: enum_from(&r.try_get::<String, _>(2)?)?,
+                version: r.try_get(3)?,
+                category: r.try_get(4)?,
+                source: enum_from(&r.try_get::<String, _>(5)?)?,
+                region_code: r.try_get(6)?,
+                lead_unit: r.try_get(7)?,
+                description: r.try_get(8)?,
+                address: r.try_get(9)?,
+                created_at: r.try_get(10)?,
+                updated_at: r.try_get(11)?,
+                closed_at: r.try_get(12)?,
+                yellow_at: r.try_get(13)?,
+                due_at: r.try_get(14)?,
+                overall_due_at: r.try_get(15)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CasePage { items, total })
+}

@@ -1,0 +1,138 @@
+//! Loading many finished histories in one transaction (demo data, imports). Rows are written
+//! exactly as single actions write them — same columns, same event rows, same audit chain —
+//! only many to a statement.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, Row, Transaction};
+
+use chengyun_domain::case::{Case, Change, Event};
+
+use super::audit_log::{self, INSERT_COLUMNS};
+use super::bind::{Arg, Sql};
+use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, CASE_COLUMNS};
+use super::{Backend, SqlStore};
+use crate::records::AuditActor;
+use crate::{Result, StoreError};
+
+/// Rows per multi-row INSERT: well under both dialects' placeholder limits.
+const ROWS: usize = 200;
+
+async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> Result<i64> {
+    let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut **tx).await?.try_get(0)?)
+}
+
+async fn insert_rows(tx: &mut Transaction<'static, Any>, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
+    for chunk in rows.chunks(ROWS) {
+        let mut sql = Sql::new(head);
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.row(row.clone());
+        }
+        sql.push(tail);
+        sql.query().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The 街镇 part of a region code: case numbers are per town and day.
+pub fn number_prefix(region_code: &str) -> &str {
+    region_code.get(..9).unwrap_or(region_code)
+}
+
+pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &AuditActor) -> Result<()> {
+    if histories.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    let (mut seq, mut hash) = audit_log::lock_head(&mut tx).await?;
+    let mut case_id = max_id(&mut tx, "cases").await?;
+    let mut event_id = max_id(&mut tx, "case_events").await?;
+    let mut counters: HashMap<(String, String), i64> = HashMap::new();
+    let (mut case_rows, mut event_rows, mut unit_rows, mut photo_rows, mut audit_rows) = (vec![], vec![], vec![], vec![], vec![]);
+    for (mut case, mut events) in histories {
+        if events.first().map(|e| e.seq) != Some(1) || events.len() as i64 != case.version {
+            return Err(StoreError::Other(format!("导入的案件历史不完整（{}）", case.facts.number)));
+        }
+        let key = (number_prefix(&case.facts.region_code).to_string(), day_text(case.created_at));
+        let last = match counters.get(&key) {
+            Some(n) => *n,
+            None => {
+                let row = sqlx::query("SELECT last FROM case_counters WHERE prefix = $1 AND day = $2")
+                    .bind(key.0.clone())
+                    .bind(key.1.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0)
+            }
+        };
+        counters.insert(key.clone(), last + 1);
+        case_id += 1;
+        case.id = case_id;
+        case.facts.number = format!("{}-{}-{:04}", key.0, key.1, last + 1);
+        if let Change::Reported { facts, .. } = &mut events[0].change {
+            facts.number = case.facts.number.clone();
+        }
+        let mut row = vec![Arg::Int(case.id), Arg::Text(case.facts.number.clone())];
+        row.extend(case_args(&case)?);
+        case_rows.push(row);
+        for e in &events {
+            event_id += 1;
+            let v = event_values(e)?;
+            for unit in event_units(e) {
+                unit_rows.push(vec![Arg::Text(unit.to_string()), Arg::Int(case.id), Arg::Int(e.at)]);
+            }
+            for photo in event_photos(e) {
+                photo_rows.push(vec![Arg::Text(photo.clone()), Arg::Int(case.id)]);
+            }
+            let record = event_audit(&case, event_id, e, &v).chain(seq + 1, &hash);
+            (seq, hash) = (record.seq, record.hash.clone());
+            audit_rows.push(audit_log::record_args(record));
+            event_rows.push(vec![
+                Arg::Int(event_id),
+                Arg::Int(case.id),
+                Arg::Int(e.seq),
+                Arg::Int(e.at),
+                Arg::Int(e.actor_id),
+                Arg::Text(e.actor_name.clone()),
+                Arg::Text(v.actor_role),
+                Arg::Text(v.action),
+                Arg::OptText(e.reason.clone()),
+                Arg::Text(v.payload),
+            ]);
+        }
+    }
+    let imported = case_rows.len();
+    insert_rows(&mut tx, &format!("INSERT INTO cases (id, number, {CASE_COLUMNS}) VALUES "), case_rows, "").await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO case_events (id, case_id, seq, at, actor_id, actor_name, actor_role, action, reason, payload) VALUES ",
+        event_rows,
+        "",
+    )
+    .await?;
+    insert_rows(&mut tx, "INSERT INTO case_units (unit_code, case_id, created_at) VALUES ", unit_rows, " ON CONFLICT DO NOTHING").await?;
+    insert_rows(&mut tx, "INSERT INTO attachment_cases (attachment_id, case_id) VALUES ", photo_rows, " ON CONFLICT DO NOTHING").await?;
+    insert_rows(&mut tx, INSERT_COLUMNS, audit_rows, "").await?;
+    let counter_rows = counters.into_iter().map(|((p, d), n)| vec![Arg::Text(p), Arg::Text(d), Arg::Int(n)]).collect();
+    insert_rows(
+        &mut tx,
+        "INSERT INTO case_counters (prefix, day, last) VALUES ",
+        counter_rows,
+        " ON CONFLICT (prefix, day) DO UPDATE SET last = excluded.last",
+    )
+    .await?;
+    audit_log::set_head(&mut tx, seq, &hash).await?;
+    if store.backend == Backend::Postgres {
+        for table in ["cases", "case_events"] {
+            let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::debug!(imported, by = %by.name, "imported case histories");
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! The SQL implementation of [`Store`], shared by SQLite and PostgreSQL through sqlx's `Any`
+//! driver. Queries use `$n` placeholders, which both dialects accept.
+
+mod attachments;
+mod audit_log;
+mod bind;
+mod cases;
+mod import;
+pub mod postgres;
+mod reference;
+pub mod sqlite;
+mod users;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
+
+use chengyun_domain::case::{Case, Event};
+use chengyun_domain::category::CategoryTable;
+use chengyun_domain::org::Unit;
+use chengyun_domain::region::Region;
+use chengyun_domain::Millis;
+
+use crate::audit::{AuditRecord, AuditReport};
+use crate::records::*;
+use crate::{Result, Store, StoreError};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A store on SQLite or PostgreSQL.
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    /// Kept for tools such as `pg_dump`; never logged (see [`redact`]).
+    url: String,
+}
+
+/// Opens the database at `url` (`sqlite://path` or `postgres://…`), creating a SQLite file if
+/// needed. Does not migrate.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::connect(url).await?))
+}
+
+impl SqlStore {
+    pub async fn connect(url: &str) -> Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)
+            .ok_or_else(|| StoreError::Other(format!("不支持的数据库地址“{}”：应以 sqlite:// 或 postgres:// 开头", redact(url))))?;
+        let pool = match backend {
+            Backend::Sqlite => sqlite::connect(url).await?,
+            Backend::Postgres => {
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(std::time::Duration::from_secs(10)).connect(url).await?
+            }
+        };
+        Ok(SqlStore { pool, backend, url: url.to_string() })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+/// A database URL with its password hidden, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The wall clock, for the time of admin changes.
+fn now_ms() -> Millis {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlite::MIGRATOR.run(&self.pool).await?,
+            Backend::Postgres => postgres::MIGRATOR.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn backup(&self, to: &Path) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlite::backup(&self.pool, to).await,
+            Backend::Postgres => postgres::backup(&self.url, to).await,
+        }
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        users::count(&self.pool).await.map(|n| n == 0)
+    }
+
+    async fn create_user(&self, user: &NewUser, by: &AuditActor) -> Result<UserRecord> {
+        users::create(self, user, by).await
+    }
+
+    async fn update_user(&self, id: i64, patch: &UserPatch, by: &AuditActor) -> Result<UserRecord> {
+        users::update(self, id, patch, by).await
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
+        users::by_username(&self.pool, username).await
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+        users::by_id(&self.pool, id).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserRecord>> {
+        users::list(&self.pool).await
+    }
+
+    async fn create_session(&self, token_hash: &str, user_id: i64, now: Millis, expires_at: Millis) -> Result<()> {
+        users::create_session(&self.pool, token_hash, user_id, now, expires_at).await
+    }
+
+    async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<UserRecord>> {
+        users::session_user(&self.pool, token_hash, now).await
+    }
+
+    async fn revoke_session(&self, token_hash: &str, now: Millis) -> Result<()> {
+        users::revoke_session(&self.pool, token_hash, now).await
+    }
+
+    async fn record_login_failure(&self, username: &str, address: &str, at: Millis) -> Result<()> {
+        users::record_failure(&self.pool, username, address, at).await
+    }
+
+    async fn login_failures(&self, username: &str, address: &str, since: Millis) -> Result<(i64, i64)> {
+        users::failures(&self.pool, username, address, since).await
+    }
+
+    async fn clear_login_failures(&self, username: &str) -> Result<()> {
+        users::clear_failures(&self.pool, username).await
+    }
+
+    async fn list_regions(&self) -> Result<Vec<Region>> {
+        reference::list_regions(&self.pool).await
+    }
+
+    async fn upsert_region(&self, region: &Region, by: &AuditActor) -> Result<()> {
+        reference::upsert_region(self, region, by).await
+    }
+
+    async fn list_units(&self) -> Result<Vec<Unit>> {
+        reference::list_units(&self.pool).await
+    }
+
+    async fn upsert_unit(&self, unit: &Unit, by: &AuditActor) -> Result<()> {
+        reference::upsert_unit(self, unit, by).await
+    }
+
+    async fn list_category_tables(&self) -> Result<Vec<CategoryTable>> {
+        reference::list_category_tables(&self.pool).await
+    }
+
+    async fn put_category_table(&self, table: &CategoryTable, by: &AuditActor) -> Result<()> {
+        reference::put_category_table(self, table, by).await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        reference::get_setting(&self.pool, key).await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str, by: &AuditActor) -> Result<()> {
+        reference::put_setting(self, key, value, by).await
+    }
+
+    async fn create_case(&self, number_prefix: &str, event: Event) -> Result<Case> {
+        cases::create(self, number_prefix, event).await
+    }
+
+    async fn append_event(&self, expected_version: i64, case: &Case, event: &Event) -> Result<()> {
+        cases::append(self, expected_version, case, event).await
+    }
+
+    async fn get_case(&self, id: i64) -> Result<Option<Case>> {
+        cases::get(&self.pool, id).await
+    }
+
+    async fn case_events(&self, id: i64) -> Result<Vec<StoredEvent>> {
+        cases::events(&self.pool, id).await
+    }
+
+    async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage> {
+        cases::list(&self.pool, query).await
+    }
+
+    async fn import_histories(&self, histories: Vec<(Case, Vec<Event>)>, by: &AuditActor) -> Result<()> {
+        import::import(self, histories, by).await
+    }
+
+    async fn put_attachment(&self, attachment: &NewAttachment) -> Result<AttachmentMeta> {
+        attachments::put(&self.pool, attachment).await
+    }
+
+    async fn get_attachment(&self, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+        attachments::get(&self.pool, id).await
+    }
+
+    async fn attachment_cases(&self, id: &str) -> Result<Vec<i64>> {
+        attachments::cases_of(&self.pool, id).await
+    }
+
+    async fn verify_audit(&self) -> Result<AuditReport> {
+        audit_log::verify(&self.pool).await
+    }
+
+    async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
+        audit_log::list(&self.pool, after_seq, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_leave_in_urls() {
+        assert_eq!(redact("postgres://app:s3cret@db:5432/city"), "postgres://app:***@db:5432/city");
+        assert_eq!(redact("postgres://app@db/city"), "postgres://app@db/city");
+        assert_eq!(redact("sqlite://./x.db"), "sqlite://./x.db");
+    }
+}
