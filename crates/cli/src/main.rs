@@ -1,1 +1,56 @@
-fn main() {}
+//! `chengyun`: one binary for the whole platform. `chengyun --help` lists the commands.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+/// 城运 chengyun — 城市运行“一网统管”平台：案件受理、派遣、处置、核查、结案闭环。
+#[derive(Parser)]
+#[command(name = "chengyun", version, about, long_about = None)]
+struct Cli {
+    /// Database: `sqlite://PATH` (embedded, the default) or `postgres://USER@HOST/DB`.
+    #[arg(long, global = true, env = "CHENGYUN_DATABASE_URL", default_value = "sqlite://./chengyun-data/chengyun.db", hide_env_values = true)]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server (migrates the database first).
+    Serve(commands::ServeArgs),
+    /// Applies database migrations and exits.
+    Migrate,
+    /// Manages user accounts.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// Works with the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
+    /// Writes a consistent copy of the running database to a file.
+    Backup(commands::BackupArgs),
+    /// Loads demo data: the three seed towns, their units and users, and generated history.
+    Demo(commands::DemoArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CHENGYUN_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let url = cli.database_url;
+    match cli.command {
+        Command::Serve(args) => commands::serve(&url, args).await,
+        Command::Migrate => commands::migrate(&url).await,
+        Command::User(cmd) => commands::user(&url, cmd).await,
+        Command::Audit(cmd) => commands::audit(&url, cmd).await,
+        Command::Backup(args) => commands::backup(&url, args).await,
+        Command::Demo(args) => commands::demo(&url, args).await,
+    }
+}

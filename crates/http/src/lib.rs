@@ -1,1 +1,59 @@
+//! chengyun's HTTP API under `/api/v1`, organised by area: accounts, cases, attachments,
+//! administration, audit, and meta (health, categories, OpenAPI).
 
+mod access;
+mod admin;
+mod attachments;
+mod audit;
+mod auth;
+mod cases;
+mod error;
+mod json;
+mod meta;
+pub mod openapi;
+pub mod seed;
+mod state;
+mod views;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::hash_password;
+pub use error::ApiError;
+pub use state::{now_ms, AppState, Config, Reference, HOLIDAYS_KEY, SCHEDULE_KEY, STEP_LIMITS_KEY};
+
+/// JSON bodies are small; photos go through `/attachments` with their own limit.
+const MAX_JSON_BYTES: usize = 1024 * 1024;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let max_upload = state.config.max_upload_bytes;
+    Router::new()
+        .merge(auth::routes())
+        .merge(cases::routes())
+        .merge(admin::routes())
+        .merge(audit::routes())
+        .merge(meta::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .merge(attachments::routes(max_upload))
+        .layer(RequestBodyLimitLayer::new(max_upload.max(MAX_JSON_BYTES)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(TraceLayer::new_for_http())
+        .fallback(|| async { ApiError::not_found("接口") })
+        .with_state(state)
+}
+
+/// Serves until the listener fails or `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

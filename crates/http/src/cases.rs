@@ -1,0 +1,280 @@
+//! Cases: report, list, read with timeline, and every action of the loop.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use chengyun_domain::case::{self, Case, CaseStatus, Command, Context, Location, MergeTarget, NewReport, Reporter, Source};
+use chengyun_domain::deadline::Lamp;
+use chengyun_domain::org::Actor;
+use chengyun_domain::region::RegionLevel;
+use chengyun_domain::time::parse_instant;
+use chengyun_storage::CaseQuery;
+
+use crate::access::{can_see, may_search_reporter, region_in_scope, scope_filter};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::json::{from_value, JsonBody};
+use crate::state::{now_ms, AppState, Reference};
+use crate::views::{case_view, summary_view};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases", post(create).get(list))
+        .route("/api/v1/cases/{id}", get(read))
+        .route("/api/v1/cases/{id}/actions", post(act))
+}
+
+/// `POST /cases` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateCase {
+    category: String,
+    description: String,
+    source: Source,
+    #[serde(default)]
+    location: Option<Location>,
+    #[serde(default)]
+    address: Option<String>,
+    /// 村/居 or 单元网格 code; defaults to the reporter's own area.
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    reporter: Reporter,
+    #[serde(default)]
+    photos: Vec<String>,
+}
+
+/// The region a new report belongs to: the one named, else the reporter's own (if it is a town
+/// or narrower), else the instance default.
+fn resolve_region(body_region: Option<String>, actor: &Actor, reference: &Reference, default: Option<&str>) -> ApiResult<String> {
+    let tree = &reference.regions;
+    let code = match body_region.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()) {
+        Some(code) => {
+            let region = tree
+                .get(&code)
+                .ok_or_else(|| ApiError::invalid("unknown_region", "region", format!("区划代码“{code}”不存在")))?;
+            if matches!(region.level, RegionLevel::City | RegionLevel::District) {
+                return Err(ApiError::invalid("region_too_coarse", "region", "请指明街镇或更小的区划（region）"));
+            }
+            code
+        }
+        None => actor
+            .scope
+            .region
+            .clone()
+            .filter(|r| tree.get(r).is_some_and(|r| !matches!(r.level, RegionLevel::City | RegionLevel::District)))
+            .or_else(|| default.map(str::to_string))
+            .ok_or_else(|| ApiError::invalid("region_required", "region", "请指明案件所在区划（region）"))?,
+    };
+    if !region_in_scope(actor, tree, &code) {
+        return Err(ApiError::invalid("region_out_of_scope", "region", "该区划不在您的管辖范围内"));
+    }
+    Ok(code)
+}
+
+async fn check_photos(state: &AppState, actor: &Actor, photos: &[String], field: &str) -> ApiResult<()> {
+    for (i, id) in photos.iter().enumerate() {
+        let owned = state.store.get_attachment(id).await?.is_some_and(|(meta, _)| meta.uploaded_by == actor.user_id);
+        if !owned {
+            return Err(ApiError::invalid("unknown_attachment", &format!("{field}[{i}]"), format!("附件“{id}”不存在或不是您上传的")));
+        }
+    }
+    Ok(())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    JsonBody(body): JsonBody<CreateCase>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let reference = state.reference().await?;
+    let category = reference
+        .catalog
+        .get(body.category.trim())
+        .filter(|c| c.active)
+        .ok_or_else(|| ApiError::invalid("unknown_category", "category", format!("案件类别编码“{}”不存在或已停用", body.category)))?;
+    let region_code = resolve_region(body.region, &actor, &reference, state.config.default_region.as_deref())?;
+    check_photos(&state, &actor, &body.photos, "photos").await?;
+    if let Some(phone) = &body.reporter.phone
+        && !phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' ')
+    {
+        return Err(ApiError::invalid("invalid_phone", "reporter.phone", "联系电话（reporter.phone）格式不正确"));
+    }
+    let report = NewReport {
+        category: category.code.clone(),
+        description: body.description,
+        source: body.source,
+        region_code: region_code.clone(),
+        address: body.address,
+        location: body.location,
+        reporter: body.reporter,
+        photos: body.photos,
+    };
+    let now = now_ms();
+    let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
+    let event = case::report(&actor, report, String::new(), category.limit, &ctx)?;
+    let prefix = reference.regions.town_of(&region_code).map_or_else(|| region_code.clone(), |t| t.code.clone());
+    let created = state.store.create_case(&prefix, event).await?;
+    Ok((StatusCode::CREATED, Json(case_view(&created, None, &actor, &reference, now))))
+}
+
+/// Loads a case the actor may see; anything else is 404, so existence never leaks.
+async fn visible_case(state: &AppState, actor: &Actor, reference: &Reference, id: i64) -> ApiResult<Case> {
+    state
+        .store
+        .get_case(id)
+        .await?
+        .filter(|c| can_see(actor, c, &reference.regions))
+        .ok_or_else(|| ApiError::not_found("案件"))
+}
+
+fn parse_id(raw: &str) -> ApiResult<i64> {
+    raw.parse().map_err(|_| ApiError::not_found("案件"))
+}
+
+async fn read(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let reference = state.reference().await?;
+    let case = visible_case(&state, &actor, &reference, parse_id(&id)?).await?;
+    let events = state.store.case_events(case.id).await?;
+    Ok(Json(case_view(&case, Some(&events), &actor, &reference, now_ms())))
+}
+
+async fn act(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    JsonBody(mut body): JsonBody<Value>,
+) -> ApiResult<Json<Value>> {
+    let reference = state.reference().await?;
+    let case = visible_case(&state, &actor, &reference, parse_id(&id)?).await?;
+    let object = body.as_object_mut().ok_or_else(|| ApiError::invalid("invalid_field", "", "请求体须为 JSON 对象"))?;
+    let action_name = object.get("action").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = case::ActionKind::parse(&action_name)
+        .filter(|k| *k != case::ActionKind::Report)
+        .ok_or_else(|| ApiError::invalid("unknown_action", "action", format!("未知操作“{action_name}”")))?;
+    if kind.acting_role(&actor.roles).is_none() {
+        return Err(case::Refusal::role(kind).into());
+    }
+    let expected = object
+        .remove("expected_version")
+        .ok_or_else(|| ApiError::invalid("field_required", "expected_version", "缺少必填字段 expected_version（案件版本号）"))?
+        .as_i64()
+        .ok_or_else(|| ApiError::invalid("invalid_field", "expected_version", "expected_version 须为整数"))?;
+    if expected != case.version {
+        return Err(chengyun_storage::StoreError::Conflict.into());
+    }
+    let command: Command = from_value(body)?;
+    for (i, unit) in command.unit_codes().iter().enumerate() {
+        if !reference.units.get(unit).is_some_and(|u| u.active) {
+            return Err(ApiError::invalid("unknown_unit", &format!("units[{i}]"), format!("处置单位“{unit}”不存在或已停用")));
+        }
+    }
+    if let Command::Verify { photos, .. } | Command::Feedback { photos, .. } | Command::Check { photos, .. } = &command {
+        check_photos(&state, &actor, photos, "photos").await?;
+    }
+    let merge_target = match &command {
+        Command::Merge { into, .. } => state
+            .store
+            .get_case(*into)
+            .await?
+            .filter(|t| can_see(&actor, t, &reference.regions))
+            .map(|t| MergeTarget { id: t.id, number: t.facts.number, status: t.status }),
+        _ => None,
+    };
+    let now = now_ms();
+    let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target };
+    let event = case::decide(&case, &actor, &command, &ctx)?;
+    let mut next = case.clone();
+    next.apply(&event).map_err(|e| {
+        tracing::error!(case = case.id, error = %e, "decided event does not apply");
+        ApiError::internal()
+    })?;
+    state.store.append_event(expected, &next, &event).await?;
+    Ok(Json(case_view(&next, None, &actor, &reference, now)))
+}
+
+/// Reads a list query, naming the parameter at fault.
+fn list_query(params: &HashMap<String, String>, actor: &Actor, reference: &Reference) -> ApiResult<CaseQuery> {
+    let get = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let int = |k: &str, default: i64, max: i64| -> ApiResult<i64> {
+        match get(k) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ApiError::invalid("invalid_parameter", k, format!("参数 {k} 须为 1 至 {max} 的整数"))),
+        }
+    };
+    let instant = |k: &str| -> ApiResult<Option<i64>> {
+        get(k)
+            .map(|v| parse_instant(v).ok_or_else(|| ApiError::invalid("invalid_parameter", k, format!("参数 {k} 须为日期或时间，如 2026-11-22 或 2026-11-22T08:00:00+08:00"))))
+            .transpose()
+    };
+    let mut q = CaseQuery { now: now_ms(), page: int("page", 1, 1_000_000)?, page_size: int("page_size", 20, 200)?, ..Default::default() };
+    if let Some(v) = get("status") {
+        for s in v.split(',') {
+            q.statuses.push(CaseStatus::parse(s.trim()).ok_or_else(|| ApiError::invalid("invalid_parameter", "status", format!("未知状态“{s}”")))?);
+        }
+    }
+    if let Some(v) = get("category") {
+        q.category = Some(v.to_string());
+    }
+    if let Some(v) = get("region") {
+        if reference.regions.get(v).is_none() {
+            return Err(ApiError::invalid("unknown_region", "region", format!("区划代码“{v}”不存在")));
+        }
+        q.region_prefixes = reference.regions.scope_prefixes(v);
+    }
+    if let Some(v) = get("unit") {
+        q.unit = Some(v.to_string());
+    }
+    if let Some(v) = get("source") {
+        q.source = Some(Source::parse(v).ok_or_else(|| ApiError::invalid("invalid_parameter", "source", format!("未知来源“{v}”")))?);
+    }
+    if let Some(v) = get("lamp") {
+        q.lamp = Some(match v {
+            "green" => Lamp::Green,
+            "yellow" => Lamp::Yellow,
+            "red" => Lamp::Red,
+            _ => return Err(ApiError::invalid("invalid_parameter", "lamp", "参数 lamp 须为 green、yellow 或 red")),
+        });
+    }
+    match get("overdue") {
+        Some("true") | Some("1") => q.lamp = Some(Lamp::Red),
+        Some("false") | Some("0") | None => {}
+        Some(_) => return Err(ApiError::invalid("invalid_parameter", "overdue", "参数 overdue 须为 true 或 false")),
+    }
+    q.created_from = instant("created_from")?;
+    q.created_to = instant("created_to")?;
+    if let Some(v) = get("reporter") {
+        if !may_search_reporter(actor) {
+            return Err(ApiError::forbidden("当前角色无权按反映人查询"));
+        }
+        q.reporter = Some(v.to_string());
+    }
+    q.scope = scope_filter(actor, &reference.regions);
+    Ok(q)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let reference = state.reference().await?;
+    let q = list_query(&params, &actor, &reference)?;
+    let page = state.store.list_cases(&q).await?;
+    Ok(Json(json!({
+        "items": page.items.iter().map(|s| summary_view(s, &reference, q.now)).collect::<Vec<_>>(),
+        "total": page.total,
+        "page": q.page,
+        "page_size": q.page_size,
+    })))
+}

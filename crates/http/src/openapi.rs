@@ -1,0 +1,149 @@
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`. Written out here
+//! rather than derived, so that it reads as the contract; a test checks that every documented
+//! operation exists in the router.
+
+use serde_json::{json, Map, Value};
+
+use chengyun_domain::case::{ActionKind, CaseStatus, Source};
+use chengyun_domain::org::Role;
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn op(tag: &str, summary: &str, auth: bool, body: Option<Value>, ok: (&str, &str), errors: &[(&str, &str)]) -> Value {
+    let mut responses = Map::new();
+    responses.insert(ok.0.into(), json!({"description": ok.1, "content": {"application/json": {}}}));
+    if auth {
+        responses.insert("401".into(), error_response("未登录或令牌无效"));
+    }
+    for (code, d) in errors {
+        responses.insert((*code).into(), error_response(d));
+    }
+    let mut o = json!({"tags": [tag], "summary": summary, "responses": responses});
+    if auth {
+        o["security"] = json!([{"bearer": []}]);
+    }
+    if let Some(schema) = body {
+        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    }
+    o
+}
+
+fn id_param() -> Value {
+    json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}])
+}
+
+fn enum_of<T: Copy>(items: &[T], name: impl Fn(T) -> &'static str) -> Value {
+    json!(items.iter().map(|x| name(*x)).collect::<Vec<_>>())
+}
+
+/// The document.
+pub fn document() -> Value {
+    let statuses = enum_of(&CaseStatus::ALL, CaseStatus::as_str);
+    let sources = enum_of(&Source::ALL, Source::as_str);
+    let roles = enum_of(&Role::ALL, Role::as_str);
+    let actions = enum_of(&ActionKind::ALL[1..], ActionKind::as_str);
+    let q = |name: &str, d: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": d});
+    let refusals = [("403", "角色无权执行"), ("404", "案件不存在或不在数据范围内"), ("409", "expected_version 已过期"), ("422", "当前状态不允许或参数不合法")];
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "城运 chengyun API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "城市运行“一网统管”案件闭环接口。时间均为北京时间（RFC 3339，+08:00）。错误统一为 {\"error\": {\"code\", \"message\", \"field\"}}。"
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                    "code": {"type": "string", "description": "稳定的错误码，如 role_not_allowed、invalid_state、version_conflict"},
+                    "message": {"type": "string", "description": "中文说明"},
+                    "field": {"type": ["string", "null"], "description": "出错的字段"}}}}},
+                "Location": {"type": "object", "required": ["lon", "lat", "coord_sys"], "properties": {
+                    "lon": {"type": "number"}, "lat": {"type": "number"},
+                    "coord_sys": {"enum": ["wgs84", "cgcs2000", "gcj02", "bd09"]}}},
+                "NewCase": {"type": "object", "required": ["category", "description", "source"], "properties": {
+                    "category": {"type": "string", "description": "类别编码，见 GET /api/v1/categories"},
+                    "description": {"type": "string"},
+                    "source": {"enum": sources},
+                    "location": {"$ref": "#/components/schemas/Location"},
+                    "address": {"type": "string"},
+                    "region": {"type": "string", "description": "村/居或单元网格代码；缺省为上报人所在区域"},
+                    "reporter": {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}, "wants_reply": {"type": "boolean"}}},
+                    "photos": {"type": "array", "items": {"type": "string"}, "description": "POST /api/v1/attachments 返回的附件 id"}}},
+                "Action": {"type": "object", "required": ["action", "expected_version"], "properties": {
+                    "action": {"enum": actions},
+                    "expected_version": {"type": "integer", "description": "案件当前 version；过期返回 409"},
+                    "units": {"type": "array", "items": {"type": "string"}, "description": "dispatch：单位编码，第一个为主办"},
+                    "reason": {"type": "string", "description": "void、return_task、request_extension、request_hold、reopen 必填"},
+                    "note": {"type": "string"},
+                    "text": {"type": "string", "description": "feedback 必填"},
+                    "photos": {"type": "array", "items": {"type": "string"}},
+                    "confirmed": {"type": "boolean", "description": "verify：是否属实"},
+                    "passed": {"type": "boolean", "description": "check：核查是否通过"},
+                    "extra": {"type": "string", "description": "request_extension：延期时长，如 1工作日"},
+                    "approved": {"type": "boolean", "description": "approve_extension / approve_hold"},
+                    "task": {"type": "integer"},
+                    "into": {"type": "integer", "description": "merge：主案件 id"},
+                    "satisfaction": {"enum": ["satisfied", "basically_satisfied", "dissatisfied"]}}},
+                "User": {"type": "object", "required": ["username", "display_name", "password", "roles"], "properties": {
+                    "username": {"type": "string"}, "display_name": {"type": "string"}, "password": {"type": "string", "minLength": 8},
+                    "roles": {"type": "array", "items": {"enum": roles}}, "unit": {"type": "string"}, "region": {"type": "string"}}}
+            }
+        },
+        "paths": {
+            "/api/v1/auth/login": {"post": op("账号", "登录，返回访问令牌", false,
+                Some(json!({"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}})),
+                ("200", "{token, expires_at, user}"), &[("401", "用户名或密码错误"), ("429", "失败次数过多")])},
+            "/api/v1/auth/logout": {"post": op("账号", "注销当前令牌", true, None, ("204", "已注销"), &[])},
+            "/api/v1/auth/me": {"get": op("账号", "当前用户", true, None, ("200", "用户"), &[])},
+            "/api/v1/cases": {
+                "post": op("案件", "上报（新建案卷）", true, Some(json!({"$ref": "#/components/schemas/NewCase"})), ("201", "案件"), &[("403", "角色或来源不允许"), ("422", "参数不合法")]),
+                "get": {
+                    "tags": ["案件"], "summary": "案件列表（按数据范围过滤，分页）", "security": [{"bearer": []}],
+                    "parameters": [
+                        q("status", &format!("状态，可逗号分隔：{}", statuses)), q("category", "类别编码"), q("region", "区划代码（含下级）"),
+                        q("unit", "处置单位编码"), q("source", "来源"), q("lamp", "green / yellow / red"), q("overdue", "true：仅超时"),
+                        q("created_from", "上报时间起（含）"), q("created_to", "上报时间止（不含）"), q("reporter", "反映人电话或姓名（受理员、值班长）"),
+                        q("page", "页码，从 1 开始"), q("page_size", "每页条数，最多 200")],
+                    "responses": {"200": {"description": "{items, total, page, page_size}"}, "401": error_response("未登录"), "422": error_response("参数不合法")}
+                }
+            },
+            "/api/v1/cases/{id}": {"get": {"parameters": id_param(), "tags": ["案件"], "summary": "案件详情：任务、时限、亮灯、全部流转记录", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "案件"}, "401": error_response("未登录"), "404": error_response("不存在或不在数据范围内")}}},
+            "/api/v1/cases/{id}/actions": {"post": {"parameters": id_param(), "tags": ["案件"], "summary": "执行流程操作", "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Action"}}}},
+                "responses": refusals.iter().fold(json!({"200": {"description": "操作后的案件"}, "401": error_response("未登录")}), |mut m, (c, d)| { m[*c] = error_response(d); m })}},
+            "/api/v1/categories": {"get": op("基础数据", "启用的案件类别（部件/事件，大类/小类，时限）", false, None, ("200", "{items, total}"), &[])},
+            "/api/v1/units": {"get": op("基础数据", "启用的处置单位", true, None, ("200", "{items}"), &[])},
+            "/api/v1/attachments": {"post": {"tags": ["附件"], "summary": "上传照片（请求体为图片原始字节）", "security": [{"bearer": []}],
+                "requestBody": {"required": true, "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "image/gif": {}}},
+                "responses": {"201": {"description": "{id, content_type, size, sha256}"}, "401": error_response("未登录"), "413": error_response("文件过大"), "415": error_response("类型不支持")}}},
+            "/api/v1/attachments/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "tags": ["附件"], "summary": "下载照片", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "图片"}, "401": error_response("未登录"), "404": error_response("不存在或无权查看")}}},
+            "/api/v1/admin/regions": {
+                "get": op("管理", "区划列表", true, None, ("200", "{items}"), &[("403", "非管理员")]),
+                "post": op("管理", "新增或修改区划", true, Some(json!({"type": "object", "required": ["code", "name", "level"]})), ("200", "区划"), &[("403", "非管理员"), ("422", "代码或上级不合法")])},
+            "/api/v1/admin/units": {
+                "get": op("管理", "单位列表（含编码）", true, None, ("200", "{items}"), &[("403", "非管理员")]),
+                "post": op("管理", "新增或修改单位", true, Some(json!({"type": "object", "required": ["code", "name", "kind", "region_code"]})), ("200", "单位"), &[("403", "非管理员"), ("422", "参数不合法")])},
+            "/api/v1/admin/users": {
+                "get": op("管理", "用户列表", true, None, ("200", "{items}"), &[("403", "非管理员")]),
+                "post": op("管理", "新建用户", true, Some(json!({"$ref": "#/components/schemas/User"})), ("201", "用户"), &[("403", "非管理员"), ("409", "用户名已存在"), ("422", "参数不合法")])},
+            "/api/v1/admin/users/{id}": {"patch": {"parameters": id_param(), "tags": ["管理"], "summary": "修改用户（角色、范围、启停、密码）", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "用户"}, "401": error_response("未登录"), "403": error_response("非管理员"), "404": error_response("用户不存在"), "422": error_response("参数不合法")}}},
+            "/api/v1/admin/categories": {
+                "get": op("管理", "类别代码表（可多版本并存）", true, None, ("200", "{items}"), &[("403", "非管理员")]),
+                "post": op("管理", "新增或替换一张类别代码表", true, Some(json!({"type": "object", "required": ["scheme", "version", "title", "categories"]})), ("200", "{scheme, version, categories}"), &[("403", "非管理员"), ("422", "代码表不合法")])},
+            "/api/v1/admin/calendar": {
+                "get": op("管理", "工作日历：作息时段、节假日与调休、各环节时限", true, None, ("200", "{schedule, holidays, step_limits}"), &[("403", "非管理员")]),
+                "put": op("管理", "修改作息时段或节假日表", true, Some(json!({"type": "object", "properties": {"schedule": {}, "holidays": {}}})), ("200", "日历"), &[("403", "非管理员"), ("422", "日历不合法")])},
+            "/api/v1/audit/verify": {"get": op("审计", "校验审计链：返回 ok 或第一处被篡改的记录", true, None, ("200", "{ok, records, events, first_broken}"), &[("403", "非管理员")])},
+            "/api/v1/audit": {"get": op("审计", "审计记录（after, limit 分页）", true, None, ("200", "{items}"), &[("403", "非管理员")])},
+            "/api/v1/openapi.json": {"get": op("系统", "本文档", false, None, ("200", "OpenAPI 文档"), &[])},
+            "/healthz": {"get": op("系统", "存活检查", false, None, ("200", "ok"), &[])},
+            "/readyz": {"get": op("系统", "就绪检查（数据库可达）", false, None, ("200", "就绪"), &[("503", "数据库不可达")])}
+        }
+    })
+}

@@ -1,0 +1,137 @@
+//! Shared state: the store, settings, and the reference data (categories, regions, units,
+//! calendar) cached in memory and refreshed on change — or after a short while, so that several
+//! instances on one PostgreSQL see each other's admin changes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::RwLock;
+
+use chengyun_domain::calendar::{HolidayTable, WorkCalendar, WorkSchedule};
+use chengyun_domain::category::{CategoryCatalog, CategoryTable};
+use chengyun_domain::deadline::StepLimits;
+use chengyun_domain::org::Unit;
+use chengyun_domain::region::RegionTree;
+use chengyun_domain::Millis;
+use chengyun_storage::Store;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Settings keys.
+pub const SCHEDULE_KEY: &str = "calendar.schedule";
+pub const HOLIDAYS_KEY: &str = "calendar.holidays";
+pub const STEP_LIMITS_KEY: &str = "step_limits";
+
+/// Tunables of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a login lasts.
+    pub session_ttl_ms: i64,
+    /// Window over which failed logins are counted.
+    pub login_window_ms: i64,
+    pub max_failures_per_account: i64,
+    pub max_failures_per_address: i64,
+    /// Region given to reports that name none and whose reporter has no narrower scope.
+    pub default_region: Option<String>,
+    pub max_upload_bytes: usize,
+    /// How stale the cached reference data may get (other instances' admin changes).
+    pub reference_ttl: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            session_ttl_ms: 12 * 3600 * 1000,
+            login_window_ms: 15 * 60 * 1000,
+            max_failures_per_account: 5,
+            max_failures_per_address: 30,
+            default_region: None,
+            max_upload_bytes: 10 * 1024 * 1024,
+            reference_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Reference data, loaded together so a request sees one consistent version.
+pub struct Reference {
+    pub catalog: CategoryCatalog,
+    pub regions: RegionTree,
+    pub units: BTreeMap<String, Unit>,
+    pub calendar: WorkCalendar,
+    pub steps: StepLimits,
+    loaded_at: Instant,
+}
+
+impl Reference {
+    pub async fn load(store: &dyn Store) -> ApiResult<Reference> {
+        let corrupt = |what: &str, e: String| {
+            tracing::error!(what, error = %e, "stored reference data is invalid");
+            ApiError::internal()
+        };
+        let mut tables = store.list_category_tables().await?;
+        if tables.is_empty() {
+            tables = CategoryTable::bundled();
+        }
+        let catalog = CategoryCatalog::new(tables).map_err(|e| corrupt("categories", e.to_string()))?;
+        let regions = RegionTree::from_regions(store.list_regions().await?).map_err(|e| corrupt("regions", e.to_string()))?;
+        let units = store.list_units().await?.into_iter().map(|u| (u.code.clone(), u)).collect();
+        let schedule = match store.get_setting(SCHEDULE_KEY).await? {
+            Some(s) => serde_json::from_str::<WorkSchedule>(&s).map_err(|e| corrupt("schedule", e.to_string()))?,
+            None => WorkSchedule::default(),
+        };
+        let holidays = match store.get_setting(HOLIDAYS_KEY).await? {
+            Some(s) => HolidayTable::from_json(&s).map_err(|e| corrupt("holidays", e.to_string()))?,
+            None => HolidayTable::china(),
+        };
+        let calendar = WorkCalendar::new(schedule, holidays).map_err(|e| corrupt("calendar", e.to_string()))?;
+        let steps = match store.get_setting(STEP_LIMITS_KEY).await? {
+            Some(s) => serde_json::from_str(&s).map_err(|e| corrupt("step limits", e.to_string()))?,
+            None => StepLimits::default(),
+        };
+        Ok(Reference { catalog, regions, units, calendar, steps, loaded_at: Instant::now() })
+    }
+
+    pub fn unit_name(&self, code: &str) -> Option<&str> {
+        self.units.get(code).map(|u| u.name.as_str())
+    }
+
+    pub fn region_name(&self, code: &str) -> Option<&str> {
+        self.regions.get(code).map(|r| r.name.as_str())
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    reference: Arc<RwLock<Arc<Reference>>>,
+}
+
+impl AppState {
+    pub async fn new(store: Arc<dyn Store>, config: Config) -> ApiResult<AppState> {
+        let reference = Reference::load(&*store).await?;
+        Ok(AppState { store, config: Arc::new(config), reference: Arc::new(RwLock::new(Arc::new(reference))) })
+    }
+
+    /// The current reference data, reloaded when older than the configured TTL.
+    pub async fn reference(&self) -> ApiResult<Arc<Reference>> {
+        let current = self.reference.read().await.clone();
+        if current.loaded_at.elapsed() < self.config.reference_ttl {
+            return Ok(current);
+        }
+        self.reload().await
+    }
+
+    /// Reloads after a change this instance made.
+    pub async fn reload(&self) -> ApiResult<Arc<Reference>> {
+        let fresh = Arc::new(Reference::load(&*self.store).await?);
+        *self.reference.write().await = fresh.clone();
+        Ok(fresh)
+    }
+}
+
+/// The wall clock in epoch milliseconds.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

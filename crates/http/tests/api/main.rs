@@ -1,0 +1,11 @@
+//! Integration tests: the real server on port 0, the same suite on SQLite and on PostgreSQL.
+//! All tests are one binary (one build, one link).
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod concurrency;
+mod flows;
+mod refusals;
+mod scope;
