@@ -208,3 +208,28 @@ mod tests {
         }
     }
 }
+
+/// The rules as a Markdown table (the one in `docs/state-machine.md`).
+pub fn rules_markdown() -> String {
+    let mut out = String::from("| action | 操作 | roles | allowed in states |\n|---|---|---|---|\n");
+    for a in ActionKind::ALL {
+        let rule = a.rule();
+        let roles: Vec<String> = rule.roles.iter().map(|r| format!("`{}` {}", r.as_str(), r.label())).collect();
+        let states: Vec<String> = if rule.states.is_empty() {
+            vec!["— (creates the case)".into()]
+        } else {
+            rule.states.iter().map(|s| format!("`{}`", s.as_str())).collect()
+        };
+        out.push_str(&format!("| `{}` | {} | {} | {} |\n", a.as_str(), a.label(), roles.join(", "), states.join(", ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn the_documented_table_is_the_code() {
+        let doc = include_str!("../../../../docs/state-machine.md");
+        assert!(doc.contains(&super::rules_markdown()), "docs/state-machine.md is stale; paste rules_markdown() into it");
+    }
+}

@@ -11,7 +11,7 @@ mod fold;
 mod model;
 mod refusal;
 
-pub use action::{ActionKind, Rule};
+pub use action::{rules_markdown, ActionKind, Rule};
 pub use command::{Command, NewReport};
 pub use decide::{decide, report, Context, MergeTarget, MAX_PHOTOS, MAX_TEXT_CHARS, MAX_UNITS};
 pub use event::{Change, ClockRef, Event, NewTask};

@@ -1,0 +1,141 @@
+//! `chengyun-bench`: latency of the case list with typical filters and of one case with its
+//! timeline, through the real HTTP stack (router, auth, scope, store), on a database filled by
+//! `chengyun demo --history N`. Requests are sequential, so each latency is one request alone.
+//!
+//! ```text
+//! chengyun demo --history 1000000 --database-url sqlite://./bench.db
+//! cargo run --release -p chengyun-bench -- --database-url sqlite://./bench.db
+//! ```
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+struct Args {
+    /// A database filled by `chengyun demo --history N`.
+    #[arg(long, env = "CHENGYUN_DATABASE_URL")]
+    database_url: String,
+    /// Requests per scenario (after 10 warm-up requests).
+    #[arg(long, default_value_t = 300)]
+    requests: usize,
+    /// Demo password of the demo users.
+    #[arg(long, default_value = "chengyun-demo")]
+    password: String,
+}
+
+struct Scenario {
+    name: &'static str,
+    user: &'static str,
+    path: String,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let store = chengyun_storage::open(&args.database_url).await?;
+    store.migrate().await?;
+    let state = chengyun_http::AppState::new(store.clone(), chengyun_http::Config::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(chengyun_http::serve(listener, state, std::future::pending()));
+    let client = reqwest::Client::new();
+
+    let mut tokens = std::collections::HashMap::new();
+    for user in ["admin", "operator", "handler", "village"] {
+        let resp = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": user, "password": args.password}))
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("cannot log in as demo user {user}: {}", resp.status());
+        }
+        let body: Value = resp.json().await?;
+        tokens.insert(user, body["token"].as_str().context("token")?.to_string());
+    }
+    let total: Value = client.get(format!("{base}/api/v1/cases?page_size=1")).bearer_auth(&tokens["admin"]).send().await?.json().await?;
+    let total = total["total"].as_i64().context("total")?;
+    if total == 0 {
+        bail!("the database has no cases: fill it with `chengyun demo --history N` first");
+    }
+    let ninety_days_ago = chengyun_domain::time::local_date(chengyun_http::now_ms() - 90 * 86_400_000).to_string();
+    let scenarios = vec![
+        Scenario { name: "list, page 1 of 50, whole town (admin, no scope)", user: "admin", path: "/api/v1/cases?page_size=50".into() },
+        Scenario { name: "list, page 1 of 50, 航头镇 operator's scope", user: "operator", path: "/api/v1/cases?page_size=50".into() },
+        Scenario { name: "list, status=dispatched,returned", user: "operator", path: "/api/v1/cases?status=dispatched,returned&page_size=50".into() },
+        Scenario { name: "list, overdue (red lamp)", user: "operator", path: "/api/v1/cases?lamp=red&page_size=50".into() },
+        Scenario {
+            name: "list, source=hotline, last 90 days",
+            user: "operator",
+            path: format!("/api/v1/cases?source=hotline&created_from={ninety_days_ago}&page_size=50"),
+        },
+        Scenario { name: "list, one village (region=310115137001)", user: "operator", path: "/api/v1/cases?region=310115137001&page_size=50".into() },
+        Scenario { name: "list, category=SJ-0102 (暴露垃圾), page 20", user: "operator", path: "/api/v1/cases?category=SJ-0102&page=20&page_size=50".into() },
+        Scenario { name: "list, handler's unit (城管中队)", user: "handler", path: "/api/v1/cases?page_size=50".into() },
+        Scenario { name: "list, village committee's area", user: "village", path: "/api/v1/cases?page_size=50".into() },
+    ];
+
+    println!("database: {}  cases: {total}  requests per scenario: {}", store.backend().name(), args.requests);
+    println!();
+    println!("| scenario | p50 ms | p99 ms | max ms | rows in filter |");
+    println!("|---|---:|---:|---:|---:|");
+    for s in &scenarios {
+        let url = format!("{base}{}", s.path);
+        let token = &tokens[s.user];
+        let mut rows = 0;
+        for _ in 0..10 {
+            let body: Value = client.get(&url).bearer_auth(token).send().await?.json().await?;
+            rows = body["total"].as_i64().unwrap_or(-1);
+        }
+        let mut times = Vec::with_capacity(args.requests);
+        for _ in 0..args.requests {
+            let t = Instant::now();
+            let resp = client.get(&url).bearer_auth(token).send().await?;
+            let ok = resp.status().is_success();
+            let _ = resp.bytes().await?;
+            times.push(t.elapsed());
+            if !ok {
+                bail!("{} failed", s.name);
+            }
+        }
+        times.sort();
+        println!("| {} | {} | {} | {} | {rows} |", s.name, ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(*times.last().unwrap()));
+    }
+    // One case with its full timeline, ids spread over the whole table.
+    let token = &tokens["admin"];
+    let mut times = Vec::with_capacity(args.requests);
+    let mut state = 0x2545F4914F6CDD1Du64;
+    for i in 0..args.requests + 10 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let id = 1 + (state % total as u64) as i64;
+        let t = Instant::now();
+        let resp = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(token).send().await?;
+        let ok = resp.status().is_success();
+        let _ = resp.bytes().await?;
+        if i >= 10 {
+            times.push(t.elapsed());
+        }
+        if !ok {
+            bail!("case {id} failed");
+        }
+    }
+    times.sort();
+    println!("| case detail with timeline (random id) | {} | {} | {} | 1 |", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(*times.last().unwrap()));
+    Ok(())
+}

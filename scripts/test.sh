@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs chengyun's whole test suite: the domain (unit and property tests), the store and the HTTP
+# API against the real server on BOTH SQLite and PostgreSQL, and the CLI.
+#
+# PostgreSQL is required, never skipped. The script uses CHENGYUN_TEST_POSTGRES_URL if set, else
+# a server on 127.0.0.1:5432; if none answers it starts an installed cluster, or installs
+# PostgreSQL from Debian's packages (needs root), and fails with a clear message otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
+
+ensure_postgres() {
+  if [ -n "${CHENGYUN_TEST_POSTGRES_URL:-}" ]; then
+    say "PostgreSQL: using CHENGYUN_TEST_POSTGRES_URL"
+    return
+  fi
+  export CHENGYUN_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/postgres"
+  if command -v pg_isready >/dev/null && pg_up; then
+    say "PostgreSQL: running on 127.0.0.1:5432"
+    return
+  fi
+  if ! command -v pg_ctlcluster >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "PostgreSQL: installing from Debian's packages"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+      echo "ERROR: PostgreSQL is required by the test suite but is neither running nor installable here." >&2
+      echo "       Install PostgreSQL, or set CHENGYUN_TEST_POSTGRES_URL=postgres://USER:PASS@HOST:PORT/postgres" >&2
+      exit 1
+    fi
+  fi
+  version=$(ls /etc/postgresql | sort -n | tail -1)
+  say "PostgreSQL: starting cluster $version/main"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+  if ! pg_up; then
+    echo "ERROR: PostgreSQL $version did not start on 127.0.0.1:5432." >&2
+    exit 1
+  fi
+  # A fresh Debian cluster asks for a password over TCP: give the test role one.
+  if ! psql "$CHENGYUN_TEST_POSTGRES_URL" -qAtc 'select 1' >/dev/null 2>&1; then
+    su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'chengyun-test'\"" >/dev/null
+    export CHENGYUN_TEST_POSTGRES_URL="postgres://postgres:chengyun-test@127.0.0.1:5432/postgres"
+  fi
+}
+
+ensure_postgres
+if command -v psql >/dev/null && ! psql "$CHENGYUN_TEST_POSTGRES_URL" -qAtc 'select 1' >/dev/null 2>&1; then
+  echo "ERROR: cannot log in to PostgreSQL with CHENGYUN_TEST_POSTGRES_URL; the PostgreSQL tests cannot run." >&2
+  exit 1
+fi
+
+say "Building and running all tests (SQLite and PostgreSQL)"
+cargo test --workspace --locked --no-fail-fast
+
+say "All tests passed"
