@@ -15,16 +15,23 @@ use super::{Backend, SqlStore};
 use crate::records::AuditActor;
 use crate::{Result, StoreError};
 
-/// Rows per multi-row INSERT: well under both dialects' placeholder limits.
-const ROWS: usize = 200;
+/// Rows per multi-row INSERT. SQLite resolves each `$n` by a linear search of the statement's
+/// parameter names, so the cost of binding grows with the square of the parameters: keep its
+/// statements small. PostgreSQL prefers fewer round trips.
+fn rows_per_statement(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 16,
+        Backend::Postgres => 200,
+    }
+}
 
 async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> Result<i64> {
     let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut **tx).await?.try_get(0)?)
 }
 
-async fn insert_rows(tx: &mut Transaction<'static, Any>, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
-    for chunk in rows.chunks(ROWS) {
+async fn insert_rows(tx: &mut Transaction<'static, Any>, backend: Backend, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
+    for chunk in rows.chunks(rows_per_statement(backend)) {
         let mut sql = Sql::new(head);
         for (i, row) in chunk.iter().enumerate() {
             if i > 0 {
@@ -106,20 +113,22 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
         }
     }
     let imported = case_rows.len();
-    insert_rows(&mut tx, &format!("INSERT INTO cases (id, number, {CASE_COLUMNS}) VALUES "), case_rows, "").await?;
+    insert_rows(&mut tx, store.backend, &format!("INSERT INTO cases (id, number, {CASE_COLUMNS}) VALUES "), case_rows, "").await?;
     insert_rows(
         &mut tx,
+        store.backend,
         "INSERT INTO case_events (id, case_id, seq, at, actor_id, actor_name, actor_role, action, reason, payload) VALUES ",
         event_rows,
         "",
     )
     .await?;
-    insert_rows(&mut tx, "INSERT INTO case_units (unit_code, case_id, created_at) VALUES ", unit_rows, " ON CONFLICT DO NOTHING").await?;
-    insert_rows(&mut tx, "INSERT INTO attachment_cases (attachment_id, case_id) VALUES ", photo_rows, " ON CONFLICT DO NOTHING").await?;
-    insert_rows(&mut tx, INSERT_COLUMNS, audit_rows, "").await?;
+    insert_rows(&mut tx, store.backend, "INSERT INTO case_units (unit_code, case_id, created_at) VALUES ", unit_rows, " ON CONFLICT DO NOTHING").await?;
+    insert_rows(&mut tx, store.backend, "INSERT INTO attachment_cases (attachment_id, case_id) VALUES ", photo_rows, " ON CONFLICT DO NOTHING").await?;
+    insert_rows(&mut tx, store.backend, INSERT_COLUMNS, audit_rows, "").await?;
     let counter_rows = counters.into_iter().map(|((p, d), n)| vec![Arg::Text(p), Arg::Text(d), Arg::Int(n)]).collect();
     insert_rows(
         &mut tx,
+        store.backend,
         "INSERT INTO case_counters (prefix, day, last) VALUES ",
         counter_rows,
         " ON CONFLICT (prefix, day) DO UPDATE SET last = excluded.last",
