@@ -193,9 +193,7 @@ const BATCH: usize = 2000;
 pub async fn demo(url: &str, args: DemoArgs) -> anyhow::Result<()> {
     let store = store(url).await?;
     seed::ensure_categories(&*store).await?;
-    if store.is_empty().await? {
-        seed::load_demo(&*store).await?;
-    }
+    seed::load_demo(&*store).await?;
     if args.history == 0 {
         println!("演示数据已就绪");
         return Ok(());

@@ -18,7 +18,8 @@ pub async fn ensure_categories(store: &dyn Store) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Loads the demo towns, units and users. Only for an empty database.
+/// Loads the demo towns, units and users; users that already exist are left alone, so it can
+/// run again.
 pub async fn load_demo(store: &dyn Store) -> Result<(), StoreError> {
     let demo = DemoTowns::bundled();
     let system = AuditActor::system();
@@ -29,6 +30,9 @@ pub async fn load_demo(store: &dyn Store) -> Result<(), StoreError> {
         store.upsert_unit(unit, &system).await?;
     }
     for user in &demo.users {
+        if store.user_by_username(&user.username).await?.is_some() {
+            continue;
+        }
         let password_hash = crate::auth::hash_password(demo.demo_password.clone())
             .await
             .map_err(StoreError::Other)?;
