@@ -247,6 +247,7 @@ pub async fn demo(url: &str, args: DemoArgs) -> anyhow::Result<()> {
     store.import_histories(batch, &system).await?;
     bar.inc(rest);
     bar.finish();
+    store.analyze().await?;
     println!("已生成 {} 件历史案件", args.history);
     Ok(())
 }

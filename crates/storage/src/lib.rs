@@ -36,6 +36,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
     /// A consistent copy of the whole database, taken while it runs.
     async fn backup(&self, to: &std::path::Path) -> Result<()>;
+    /// Refreshes the query planner's statistics (after bulk loads).
+    async fn analyze(&self) -> Result<()>;
     /// True when no user exists yet (a fresh database).
     async fn is_empty(&self) -> Result<bool>;
 

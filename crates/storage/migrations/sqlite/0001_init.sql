@@ -68,6 +68,8 @@ CREATE TABLE case_counters (
     PRIMARY KEY (prefix, day)
 );
 
+-- The queryable columns of a case; its folded state (JSON) lives in case_states so that these
+-- rows stay small and scans stay fast.
 CREATE TABLE cases (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     number           TEXT NOT NULL UNIQUE,
@@ -76,6 +78,9 @@ CREATE TABLE cases (
     category         TEXT NOT NULL,
     source           TEXT NOT NULL,
     region_code      TEXT NOT NULL,
+    district_code    TEXT,                    -- 区 (6 digits) of region_code
+    town_code        TEXT,                    -- 街镇 (9 digits)
+    village_code     TEXT,                    -- 村/居 (12 digits), when the case is that precise
     lead_unit        TEXT,
     reporter_name    TEXT,
     reporter_phone   TEXT,
@@ -84,28 +89,45 @@ CREATE TABLE cases (
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     closed_at        INTEGER,
-    watch_yellow_at  INTEGER,                -- earliest running clock turns yellow
-    watch_due_at     INTEGER,                -- earliest running clock turns red
-    overall_due_at   INTEGER NOT NULL,
-    state            TEXT NOT NULL           -- the folded case as JSON
+    watch_yellow_at  INTEGER,                   -- earliest running clock turns yellow (NULL: nothing runs)
+    watch_due_at     INTEGER,                   -- earliest running clock turns red
+    overall_due_at   INTEGER NOT NULL
 );
+-- Every filter has an index that also yields the newest-first order, so a page is a short walk.
 CREATE INDEX cases_created ON cases(created_at, id);
-CREATE INDEX cases_status ON cases(status, created_at);
-CREATE INDEX cases_region ON cases(region_code, created_at);
-CREATE INDEX cases_category ON cases(category, created_at);
-CREATE INDEX cases_source ON cases(source, created_at);
-CREATE INDEX cases_due ON cases(watch_due_at);
+CREATE INDEX cases_status ON cases(status, created_at, id);
+CREATE INDEX cases_district ON cases(district_code, created_at, id);
+CREATE INDEX cases_town ON cases(town_code, created_at, id);
+CREATE INDEX cases_village ON cases(village_code, created_at, id);
+CREATE INDEX cases_region ON cases(region_code, created_at, id);
+CREATE INDEX cases_category ON cases(category, created_at, id);
+CREATE INDEX cases_source ON cases(source, created_at, id);
+-- Nearly every query of a town's staff is scoped to the town: with the town first, counting a
+-- filtered list never has to visit the rows.
+CREATE INDEX cases_town_status ON cases(town_code, status, created_at, id);
+CREATE INDEX cases_town_category ON cases(town_code, category, created_at, id);
+CREATE INDEX cases_town_source ON cases(town_code, source, created_at, id);
+-- Only running cases have clocks to watch: these partial indexes stay small.
+CREATE INDEX cases_watch_due ON cases(watch_due_at) WHERE watch_due_at IS NOT NULL;
+CREATE INDEX cases_watch_yellow ON cases(watch_yellow_at) WHERE watch_yellow_at IS NOT NULL;
 CREATE INDEX cases_reporter_phone ON cases(reporter_phone);
 CREATE INDEX cases_reporter_name ON cases(reporter_name);
 
--- Units a case was ever dispatched to: the scope of a unit's staff.
+CREATE TABLE case_states (
+    case_id  INTEGER PRIMARY KEY REFERENCES cases(id),
+    state    TEXT NOT NULL                    -- the folded case as JSON
+);
+
+-- Units a case was ever dispatched to: the scope of a unit's staff. case_created_at repeats the
+-- case's report time so a unit's list is one ordered index walk.
 CREATE TABLE case_units (
-    unit_code  TEXT NOT NULL,
-    case_id    INTEGER NOT NULL REFERENCES cases(id),
-    created_at INTEGER NOT NULL,
+    unit_code        TEXT NOT NULL,
+    case_id          INTEGER NOT NULL REFERENCES cases(id),
+    case_created_at  INTEGER NOT NULL,
     PRIMARY KEY (unit_code, case_id)
 );
 CREATE INDEX case_units_case ON case_units(case_id);
+CREATE INDEX case_units_order ON case_units(unit_code, case_created_at, case_id);
 
 CREATE TABLE case_events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

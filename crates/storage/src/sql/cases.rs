@@ -14,17 +14,31 @@ use crate::records::{event_audit_action, CasePage, CaseQuery, CaseSummary, Store
 use crate::{Result, StoreError};
 
 /// Columns written from a case's state, in this order.
-pub const CASE_COLUMNS: &str = "status, version, category, source, region_code, lead_unit, reporter_name, reporter_phone, \
-     description, address, created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, state";
+pub const CASE_COLUMNS: &str = "status, version, category, source, region_code, district_code, town_code, village_code, \
+     lead_unit, reporter_name, reporter_phone, description, address, created_at, updated_at, closed_at, \
+     watch_yellow_at, watch_due_at, overall_due_at";
+
+/// The 区, 街镇 and 村/居 a region code lies in, as far as the code tells (a 片区 code such as
+/// `310115137P01` names its town but no village).
+pub fn level_codes(region_code: &str) -> [Option<String>; 3] {
+    let digits = |n: usize| {
+        region_code.get(..n).filter(|p| p.len() == n && p.bytes().all(|b| b.is_ascii_digit())).map(str::to_string)
+    };
+    [digits(6), digits(9), digits(12)]
+}
 
 pub fn case_args(case: &Case) -> Result<Vec<Arg>> {
     let watch = case.watch();
+    let [district, town, village] = level_codes(&case.facts.region_code);
     Ok(vec![
         Arg::Text(case.status.as_str().into()),
         Arg::Int(case.version),
         Arg::Text(case.facts.category.clone()),
         Arg::Text(case.facts.source.as_str().into()),
         Arg::Text(case.facts.region_code.clone()),
+        Arg::OptText(district),
+        Arg::OptText(town),
+        Arg::OptText(village),
         Arg::OptText(case.lead_unit().map(str::to_string)),
         Arg::OptText(case.facts.reporter.name.clone()),
         Arg::OptText(case.facts.reporter.phone.clone()),
@@ -36,8 +50,12 @@ pub fn case_args(case: &Case) -> Result<Vec<Arg>> {
         Arg::OptInt(watch.map(|w| w.0)),
         Arg::OptInt(watch.map(|w| w.1)),
         Arg::Int(case.overall.due_at),
-        Arg::Text(serde_json::to_string(case)?),
     ])
+}
+
+/// The folded case as stored in `case_states`.
+pub fn state_json(case: &Case) -> Result<String> {
+    Ok(serde_json::to_string(case)?)
 }
 
 /// An event's row values (without its id) and the photo ids it references.
@@ -118,10 +136,10 @@ async fn insert_event(tx: &mut Transaction<'static, Any>, case: &Case, e: &Event
     .await?;
     let event_id: i64 = row.try_get(0)?;
     for unit in event_units(e) {
-        sqlx::query("INSERT INTO case_units (unit_code, case_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO case_units (unit_code, case_id, case_created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(unit.to_string())
             .bind(case.id)
-            .bind(e.at)
+            .bind(case.created_at)
             .execute(&mut **tx)
             .await?;
     }
@@ -163,6 +181,11 @@ pub async fn create(store: &SqlStore, prefix: &str, mut event: Event) -> Result<
     args.extend(case_args(&case)?);
     sql.row(args).push(" RETURNING id");
     case.id = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
+    sqlx::query("INSERT INTO case_states (case_id, state) VALUES ($1, $2)")
+        .bind(case.id)
+        .bind(state_json(&case)?)
+        .execute(&mut *tx)
+        .await?;
     insert_event(&mut tx, &case, &event).await?;
     tx.commit().await?;
     Ok(case)
@@ -183,6 +206,11 @@ pub async fn append(store: &SqlStore, expected_version: i64, case: &Case, event:
     if sql.query().execute(&mut *tx).await?.rows_affected() == 0 {
         return Err(StoreError::Conflict);
     }
+    sqlx::query("UPDATE case_states SET state = $1 WHERE case_id = $2")
+        .bind(state_json(case)?)
+        .bind(case.id)
+        .execute(&mut *tx)
+        .await?;
     insert_event(&mut tx, case, event).await?;
     tx.commit().await?;
     Ok(())
@@ -195,7 +223,7 @@ fn case_of(id: i64, state: &str) -> Result<Case> {
 }
 
 pub async fn get(pool: &AnyPool, id: i64) -> Result<Option<Case>> {
-    let row = sqlx::query("SELECT id, state FROM cases WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query("SELECT case_id, state FROM case_states WHERE case_id = $1").bind(id).fetch_optional(pool).await?;
     row.map(|r| case_of(r.try_get(0)?, &r.try_get::<String, _>(1)?)).transpose()
 }
 
@@ -226,15 +254,32 @@ pub async fn events(pool: &AnyPool, case_id: i64) -> Result<Vec<StoredEvent>> {
         .collect()
 }
 
-/// `(region_code >= p AND region_code < p') OR …` for a set of code prefixes.
-fn push_prefixes(sql: &mut Sql, prefixes: &[String]) {
+/// The cases lying in any of the regions given as code prefixes (see
+/// `RegionTree::scope_prefixes`): each prefix becomes an equality on the column of its level, so
+/// the matching `(level, created_at)` index yields the rows already in order.
+fn push_regions(sql: &mut Sql, prefixes: &[String]) {
+    let mut terms: Vec<(&str, &str)> = Vec::new();
+    for p in prefixes {
+        let column = match (p.len(), p.bytes().all(|b| b.is_ascii_digit())) {
+            (6, true) => "district_code",
+            (9, true) => "town_code",
+            (12, true) => "village_code",
+            _ => "region_code",
+        };
+        terms.push((column, p));
+    }
     sql.push("(");
-    for (i, p) in prefixes.iter().enumerate() {
+    for (i, (column, p)) in terms.iter().enumerate() {
         if i > 0 {
             sql.push(" OR ");
         }
-        sql.push("(region_code >= ").arg(Arg::Text(p.clone()));
-        sql.push(" AND region_code < ").arg(Arg::Text(prefix_upper(p))).push(")");
+        if p.len() < 6 {
+            // A whole city: a range over districts.
+            sql.push("(district_code >= ").arg(Arg::Text(p.to_string()));
+            sql.push(" AND district_code < ").arg(Arg::Text(prefix_upper(p))).push(")");
+        } else {
+            sql.push(column).push(" = ").arg(Arg::Text(p.to_string()));
+        }
     }
     sql.push(")");
 }
@@ -243,9 +288,21 @@ fn push_unit(sql: &mut Sql, unit: &str) {
     sql.push("id IN (SELECT case_id FROM case_units WHERE unit_code = ").arg(Arg::Text(unit.to_string())).push(")");
 }
 
-/// The WHERE clause of a case query.
-fn filter(q: &CaseQuery) -> Sql {
+/// The unit whose ordered `case_units` index should drive the query: an explicit unit filter,
+/// or the asker's own unit when that is all their scope is.
+fn driving_unit(q: &CaseQuery) -> Option<&str> {
+    q.unit.as_deref().or_else(|| {
+        q.scope.as_ref().filter(|s| s.region_prefixes.is_empty()).and_then(|s| s.unit.as_deref())
+    })
+}
+
+/// The WHERE clause of a case query, and whether it constrains anything but the driving unit.
+fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     let mut sql = Sql::new(" WHERE 1 = 1");
+    if let Some(u) = driver {
+        sql.push(" AND cu.unit_code = ").arg(Arg::Text(u.to_string()));
+    }
+    let unit_only = sql.text.len();
     if !q.statuses.is_empty() {
         sql.push(" AND status IN ").row(q.statuses.iter().map(|s| Arg::Text(s.as_str().into())).collect());
     }
@@ -254,25 +311,26 @@ fn filter(q: &CaseQuery) -> Sql {
     }
     if !q.region_prefixes.is_empty() {
         sql.push(" AND ");
-        push_prefixes(&mut sql, &q.region_prefixes);
+        push_regions(&mut sql, &q.region_prefixes);
     }
-    if let Some(u) = &q.unit {
+    if let Some(u) = q.unit.as_deref().filter(|u| Some(*u) != driver) {
         sql.push(" AND ");
         push_unit(&mut sql, u);
     }
     if let Some(s) = q.source {
         sql.push(" AND source = ").arg(Arg::Text(s.as_str().into()));
     }
+    // Lamps concern running cases only, a small set found through the partial indexes.
     match q.lamp {
         Some(Lamp::Red) => {
-            sql.push(" AND watch_due_at < ").arg(Arg::Int(q.now));
+            sql.push(" AND id IN (SELECT id FROM cases WHERE watch_due_at < ").arg(Arg::Int(q.now)).push(")");
         }
         Some(Lamp::Yellow) => {
-            sql.push(" AND watch_yellow_at <= ").arg(Arg::Int(q.now));
-            sql.push(" AND watch_due_at >= ").arg(Arg::Int(q.now));
+            sql.push(" AND id IN (SELECT id FROM cases WHERE watch_yellow_at <= ").arg(Arg::Int(q.now));
+            sql.push(" AND watch_due_at >= ").arg(Arg::Int(q.now)).push(")");
         }
         Some(Lamp::Green) => {
-            sql.push(" AND watch_yellow_at > ").arg(Arg::Int(q.now));
+            sql.push(" AND id IN (SELECT id FROM cases WHERE watch_yellow_at > ").arg(Arg::Int(q.now)).push(")");
         }
         None => {}
     }
@@ -287,33 +345,51 @@ fn filter(q: &CaseQuery) -> Sql {
         sql.push(" OR reporter_name = ").arg(Arg::Text(r.clone())).push(")");
     }
     if let Some(scope) = &q.scope {
-        sql.push(" AND (");
-        match (scope.region_prefixes.is_empty(), &scope.unit) {
+        let unit = scope.unit.as_deref().filter(|u| Some(*u) != driver);
+        match (scope.region_prefixes.is_empty(), unit) {
+            // Scope is exactly the driving unit: already applied.
+            (true, None) if driver.is_some() => {}
             (true, None) => {
-                sql.push("1 = 0");
+                sql.push(" AND 1 = 0");
             }
-            (false, None) => push_prefixes(&mut sql, &scope.region_prefixes),
-            (true, Some(u)) => push_unit(&mut sql, u),
-            (false, Some(u)) => {
-                push_prefixes(&mut sql, &scope.region_prefixes);
-                sql.push(" OR ");
+            (false, None) => {
+                sql.push(" AND ");
+                push_regions(&mut sql, &scope.region_prefixes);
+            }
+            (true, Some(u)) => {
+                sql.push(" AND ");
                 push_unit(&mut sql, u);
             }
+            (false, Some(u)) => {
+                sql.push(" AND (");
+                push_regions(&mut sql, &scope.region_prefixes);
+                sql.push(" OR ");
+                push_unit(&mut sql, u);
+                sql.push(")");
+            }
         }
-        sql.push(")");
     }
-    sql
+    let more = sql.text.len() > unit_only;
+    (sql, more)
 }
 
 pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
-    let where_clause = filter(q);
-    let count_sql = Sql { text: format!("SELECT COUNT(*) FROM cases{}", where_clause.text), args: where_clause.args.clone() };
+    let driver = driving_unit(q);
+    let (where_clause, constrains_cases) = filter(q, driver);
+    // A unit's list walks its ordered index in case_units and joins the cases.
+    let (from, order) = match driver {
+        Some(_) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_created_at DESC, cu.case_id DESC"),
+        None => ("cases", "created_at DESC, id DESC"),
+    };
+    // Counting a unit's whole list needs only its index.
+    let count_from = if driver.is_some() && !constrains_cases { "case_units cu" } else { from };
+    let count_sql = Sql { text: format!("SELECT COUNT(*) FROM {count_from}{}", where_clause.text), args: where_clause.args.clone() };
     let total: i64 = count_sql.query().fetch_one(pool).await?.try_get(0)?;
     let mut page = Sql {
         text: format!(
             "SELECT id, number, status, version, category, source, region_code, lead_unit, description, address, \
-             created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at FROM cases{} \
-             ORDER BY created_at DESC, id DESC LIMIT ",
+             created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at FROM {from}{} \
+             ORDER BY {order} LIMIT ",
             where_clause.text
         ),
         args: where_clause.args,

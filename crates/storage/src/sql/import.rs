@@ -10,7 +10,7 @@ use chengyun_domain::case::{Case, Change, Event};
 
 use super::audit_log::{self, INSERT_COLUMNS};
 use super::bind::{Arg, Sql};
-use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, CASE_COLUMNS};
+use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, state_json, CASE_COLUMNS};
 use super::{Backend, SqlStore};
 use crate::records::AuditActor;
 use crate::{Result, StoreError};
@@ -59,7 +59,8 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
     let mut case_id = max_id(&mut tx, "cases").await?;
     let mut event_id = max_id(&mut tx, "case_events").await?;
     let mut counters: HashMap<(String, String), i64> = HashMap::new();
-    let (mut case_rows, mut event_rows, mut unit_rows, mut photo_rows, mut audit_rows) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut case_rows, mut state_rows, mut event_rows, mut unit_rows, mut photo_rows, mut audit_rows) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
     for (mut case, mut events) in histories {
         if events.first().map(|e| e.seq) != Some(1) || events.len() as i64 != case.version {
             return Err(StoreError::Other(format!("导入的案件历史不完整（{}）", case.facts.number)));
@@ -86,11 +87,12 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
         let mut row = vec![Arg::Int(case.id), Arg::Text(case.facts.number.clone())];
         row.extend(case_args(&case)?);
         case_rows.push(row);
+        state_rows.push(vec![Arg::Int(case.id), Arg::Text(state_json(&case)?)]);
         for e in &events {
             event_id += 1;
             let v = event_values(e)?;
             for unit in event_units(e) {
-                unit_rows.push(vec![Arg::Text(unit.to_string()), Arg::Int(case.id), Arg::Int(e.at)]);
+                unit_rows.push(vec![Arg::Text(unit.to_string()), Arg::Int(case.id), Arg::Int(case.created_at)]);
             }
             for photo in event_photos(e) {
                 photo_rows.push(vec![Arg::Text(photo.clone()), Arg::Int(case.id)]);
@@ -114,6 +116,7 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
     }
     let imported = case_rows.len();
     insert_rows(&mut tx, store.backend, &format!("INSERT INTO cases (id, number, {CASE_COLUMNS}) VALUES "), case_rows, "").await?;
+    insert_rows(&mut tx, store.backend, "INSERT INTO case_states (case_id, state) VALUES ", state_rows, "").await?;
     insert_rows(
         &mut tx,
         store.backend,
@@ -122,7 +125,7 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
         "",
     )
     .await?;
-    insert_rows(&mut tx, store.backend, "INSERT INTO case_units (unit_code, case_id, created_at) VALUES ", unit_rows, " ON CONFLICT DO NOTHING").await?;
+    insert_rows(&mut tx, store.backend, "INSERT INTO case_units (unit_code, case_id, case_created_at) VALUES ", unit_rows, " ON CONFLICT DO NOTHING").await?;
     insert_rows(&mut tx, store.backend, "INSERT INTO attachment_cases (attachment_id, case_id) VALUES ", photo_rows, " ON CONFLICT DO NOTHING").await?;
     insert_rows(&mut tx, store.backend, INSERT_COLUMNS, audit_rows, "").await?;
     let counter_rows = counters.into_iter().map(|((p, d), n)| vec![Arg::Text(p), Arg::Text(d), Arg::Int(n)]).collect();

@@ -140,6 +140,11 @@ impl Store for SqlStore {
         }
     }
 
+    async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn is_empty(&self) -> Result<bool> {
         users::count(&self.pool).await.map(|n| n == 0)
     }
