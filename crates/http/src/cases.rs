@@ -260,6 +260,14 @@ fn list_query(params: &HashMap<String, String>, actor: &Actor, reference: &Refer
         q.reporter = Some(v.to_string());
     }
     q.scope = scope_filter(actor, &reference.regions);
+    // A region inside the asker's own region already keeps the list within their scope; one
+    // condition instead of two lets the database use one index.
+    if let Some(region) = get("region")
+        && actor.scope.region.is_some()
+        && region_in_scope(actor, &reference.regions, region)
+    {
+        q.scope = None;
+    }
     Ok(q)
 }
 

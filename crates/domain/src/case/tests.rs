@@ -555,7 +555,7 @@ fn check_invariants(c: &Case, events: &[Event]) {
     ids.dedup();
     assert_eq!(ids.len(), c.tasks.len(), "task ids are unique");
     for t in &c.tasks {
-        assert_eq!(c.tasks.iter().filter(|u| u.unit == t.unit && u.status.is_open()).count() <= 1, true);
+        assert!(c.tasks.iter().filter(|u| u.unit == t.unit && u.status.is_open()).count() <= 1);
     }
 }
 

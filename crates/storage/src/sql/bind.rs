@@ -78,6 +78,20 @@ pub fn prefix_upper(prefix: &str) -> String {
     "\u{10FFFF}".to_string()
 }
 
+/// The text of a unit-like enum as serde names it (`"on_hold"`), for TEXT columns.
+pub fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => panic!("not a unit enum: {other:?}"),
+    }
+}
+
+/// Parses a TEXT column written by [`enum_text`].
+pub fn enum_from<T: serde::de::DeserializeOwned>(text: &str) -> crate::Result<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .map_err(|e| crate::StoreError::Corrupt(format!("“{text}”：{e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,18 +109,4 @@ mod tests {
         assert_eq!(prefix_upper("310115137"), "310115138");
         assert_eq!(prefix_upper("31011513P01"), "31011513P02");
     }
-}
-
-/// The text of a unit-like enum as serde names it (`"on_hold"`), for TEXT columns.
-pub fn enum_text<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => panic!("not a unit enum: {other:?}"),
-    }
-}
-
-/// Parses a TEXT column written by [`enum_text`].
-pub fn enum_from<T: serde::de::DeserializeOwned>(text: &str) -> crate::Result<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_string()))
-        .map_err(|e| crate::StoreError::Corrupt(format!("“{text}”：{e}")))
 }
