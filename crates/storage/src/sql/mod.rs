@@ -141,7 +141,12 @@ impl Store for SqlStore {
     }
 
     async fn analyze(&self) -> Result<()> {
-        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        // PostgreSQL also needs its visibility map set after a bulk load, or counts visit the heap.
+        let sql = match self.backend {
+            Backend::Sqlite => "ANALYZE",
+            Backend::Postgres => "VACUUM (ANALYZE)",
+        };
+        sqlx::query(sql).execute(&self.pool).await?;
         Ok(())
     }
 
