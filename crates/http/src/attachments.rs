@@ -41,8 +41,15 @@ async fn upload(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("文件过大，最大 {} KB", state.config.max_upload_bytes / 1024))
+        } else {
+            ApiError::bad_request("invalid_body", "无法读取上传内容")
+        }
+    })?;
     if body.is_empty() {
         return Err(ApiError::invalid("empty_upload", "body", "上传内容为空"));
     }

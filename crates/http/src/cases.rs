@@ -80,7 +80,7 @@ fn resolve_region(body_region: Option<String>, actor: &Actor, reference: &Refere
 
 async fn check_photos(state: &AppState, actor: &Actor, photos: &[String], field: &str) -> ApiResult<()> {
     for (i, id) in photos.iter().enumerate() {
-        let owned = state.store.get_attachment(id).await?.is_some_and(|(meta, _)| meta.uploaded_by == actor.user_id);
+        let owned = state.store.attachment_meta(id).await?.is_some_and(|meta| meta.uploaded_by == actor.user_id);
         if !owned {
             return Err(ApiError::invalid("unknown_attachment", &format!("{field}[{i}]"), format!("附件“{id}”不存在或不是您上传的")));
         }

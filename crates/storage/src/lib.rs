@@ -83,6 +83,8 @@ pub trait Store: Send + Sync + 'static {
     // --- attachments ---
     async fn put_attachment(&self, attachment: &NewAttachment) -> Result<AttachmentMeta>;
     async fn get_attachment(&self, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>>;
+    /// An attachment's metadata without its bytes.
+    async fn attachment_meta(&self, id: &str) -> Result<Option<AttachmentMeta>>;
     /// Cases whose events reference the attachment (who may see a case may see its photos).
     async fn attachment_cases(&self, id: &str) -> Result<Vec<i64>>;
 

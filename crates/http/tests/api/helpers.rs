@@ -6,6 +6,10 @@ use serde_json::{json, Value};
 use chengyun_storage::testing::fresh_database;
 use chengyun_storage::{open, Backend, Store};
 
+/// Upload limit of the test server: small, so an oversized upload is refused before the client
+/// has finished sending (a 10 MB body would see the connection closed mid-write).
+pub const MAX_UPLOAD: usize = 64 * 1024;
+
 /// The demo users' password (demo only).
 pub const PASSWORD: &str = "chengyun-demo";
 
@@ -43,7 +47,11 @@ impl TestApp {
         store.migrate().await.expect("migrate");
         chengyun_http::seed::ensure_categories(&*store).await.expect("categories");
         chengyun_http::seed::load_demo(&*store).await.expect("demo towns");
-        let config = chengyun_http::Config { default_region: Some("310115137".into()), ..Default::default() };
+        let config = chengyun_http::Config {
+            default_region: Some("310115137".into()),
+            max_upload_bytes: MAX_UPLOAD,
+            ..Default::default()
+        };
         let state = chengyun_http::AppState::new(store.clone(), config).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -29,25 +29,31 @@ pub async fn put(pool: &AnyPool, a: &NewAttachment) -> Result<AttachmentMeta> {
     })
 }
 
+fn meta_of(r: &sqlx::any::AnyRow) -> Result<AttachmentMeta> {
+    Ok(AttachmentMeta {
+        id: r.try_get(0)?,
+        content_type: r.try_get(1)?,
+        size: r.try_get(2)?,
+        sha256: r.try_get(3)?,
+        uploaded_by: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+    })
+}
+
 pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
     let row = sqlx::query("SELECT id, content_type, size, sha256, uploaded_by, created_at, data FROM attachments WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(pool)
         .await?;
-    row.map(|r| {
-        Ok((
-            AttachmentMeta {
-                id: r.try_get(0)?,
-                content_type: r.try_get(1)?,
-                size: r.try_get(2)?,
-                sha256: r.try_get(3)?,
-                uploaded_by: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            },
-            r.try_get(6)?,
-        ))
-    })
-    .transpose()
+    row.map(|r| Ok((meta_of(&r)?, r.try_get(6)?))).transpose()
+}
+
+pub async fn meta(pool: &AnyPool, id: &str) -> Result<Option<AttachmentMeta>> {
+    let row = sqlx::query("SELECT id, content_type, size, sha256, uploaded_by, created_at FROM attachments WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(meta_of).transpose()
 }
 
 pub async fn cases_of(pool: &AnyPool, id: &str) -> Result<Vec<i64>> {

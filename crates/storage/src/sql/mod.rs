@@ -262,6 +262,10 @@ impl Store for SqlStore {
         attachments::get(&self.pool, id).await
     }
 
+    async fn attachment_meta(&self, id: &str) -> Result<Option<AttachmentMeta>> {
+        attachments::meta(&self.pool, id).await
+    }
+
     async fn attachment_cases(&self, id: &str) -> Result<Vec<i64>> {
         attachments::cases_of(&self.pool, id).await
     }
