@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use chengyun_domain::org::Actor;
+use chengyun_storage::AuditActor;
 
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
@@ -117,7 +118,7 @@ async fn login(
     state.store.clear_login_failures(&username).await?;
     let token = new_token();
     let expires_at = now + cfg.session_ttl_ms;
-    state.store.create_session(&token_hash(&token), user.id, now, expires_at).await?;
+    state.store.create_session(&token_hash(&token), &AuditActor { id: user.id, name: user.username.clone() }, now, expires_at).await?;
     tracing::info!(user = %user.username, "login");
     Ok(Json(json!({
         "token": token,
@@ -129,8 +130,8 @@ async fn login(
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
     let token = bearer(&headers).ok_or_else(ApiError::unauthorized)?;
     let hash = token_hash(token);
-    state.store.session_user(&hash, now_ms()).await?.ok_or_else(ApiError::unauthorized)?;
-    state.store.revoke_session(&hash, now_ms()).await?;
+    let user = state.store.session_user(&hash, now_ms()).await?.ok_or_else(ApiError::unauthorized)?;
+    state.store.revoke_session(&hash, &AuditActor { id: user.id, name: user.username }, now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

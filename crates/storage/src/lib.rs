@@ -47,10 +47,12 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
     async fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>>;
     async fn list_users(&self) -> Result<Vec<UserRecord>>;
-    async fn create_session(&self, token_hash: &str, user_id: i64, now: Millis, expires_at: Millis) -> Result<()>;
+    /// Opens a session for `user` (audited as `session.login`).
+    async fn create_session(&self, token_hash: &str, user: &AuditActor, now: Millis, expires_at: Millis) -> Result<()>;
     /// The user of a live session (not revoked, not expired).
     async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<UserRecord>>;
-    async fn revoke_session(&self, token_hash: &str, now: Millis) -> Result<()>;
+    /// Ends a session (audited as `session.logout`).
+    async fn revoke_session(&self, token_hash: &str, user: &AuditActor, now: Millis) -> Result<()>;
     async fn record_login_failure(&self, username: &str, address: &str, at: Millis) -> Result<()>;
     /// Failures since `since`: (for this username, from this address).
     async fn login_failures(&self, username: &str, address: &str, since: Millis) -> Result<(i64, i64)>;

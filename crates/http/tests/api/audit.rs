@@ -53,6 +53,7 @@ async fn admin_changes_are_audited(b: Backend) {
     let (_, log) = app.get("/api/v1/audit?limit=1000", &admin).await;
     let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"user.create") && actions.contains(&"unit.upsert"), "{actions:?}");
+    assert!(actions.contains(&"session.login"), "logins are audited: {actions:?}");
     assert!(!log.to_string().contains("argon2"), "password hashes never reach the audit log");
     let (_, units) = app.get("/api/v1/units", &admin).await;
     assert!(units["items"].as_array().unwrap().iter().any(|u| u["code"] == "310115137-test"), "the new unit is dispatchable at once");

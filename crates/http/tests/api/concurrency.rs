@@ -7,7 +7,7 @@ use crate::helpers::{walk, TestApp};
 use crate::on_both;
 use chengyun_storage::Backend;
 
-on_both!(two_closes_one_wins, two_dispatches_one_wins);
+on_both!(two_closes_one_wins, two_dispatches_one_wins, two_instances_share_one_database);
 
 async fn race(app: &TestApp, token: &str, case: &serde_json::Value, action: serde_json::Value) -> Vec<StatusCode> {
     let url = format!("/api/v1/cases/{}/actions", case["id"]);
@@ -45,4 +45,34 @@ async fn two_dispatches_one_wins(b: Backend) {
     assert_eq!(after["tasks"].as_array().unwrap().len(), 1, "one dispatch, one task");
     let admin = app.login("admin").await;
     assert_eq!(app.get("/api/v1/audit/verify", &admin).await.1["ok"], true);
+}
+
+/// Two server instances on one database: a session from one works on the other, they race
+/// fairly, and the audit chain stays one chain.
+async fn two_instances_share_one_database(b: Backend) {
+    let a = TestApp::spawn(b).await;
+    let b2 = a.another_instance().await;
+    let case = walk(&a, "check").await;
+    let lead = a.login("shiftlead").await;
+    assert_eq!(b2.get(&format!("/api/v1/cases/{}", case["id"]), &lead).await.0, StatusCode::OK, "sessions live in the database");
+    let url = format!("/api/v1/cases/{}/actions", case["id"]);
+    let body = json!({"action": "close", "expected_version": case["version"]});
+    let (x, y) = tokio::join!(a.post(&url, &lead, body.clone()), b2.post(&url, &lead, body.clone()));
+    let mut codes = [x.0, y.0];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT]);
+    let operators = futures::future::join_all((0..6).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b2 };
+        async move {
+            let token = app.login("operator").await;
+            app.report(&token, "hotline").await["number"].as_str().unwrap().to_string()
+        }
+    }))
+    .await;
+    let mut numbers = operators.clone();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 6, "case numbers stay unique across instances: {operators:?}");
+    let report = a.store.verify_audit().await.unwrap();
+    assert!(report.ok, "{report:?}");
 }

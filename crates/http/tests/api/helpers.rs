@@ -47,16 +47,15 @@ impl TestApp {
         store.migrate().await.expect("migrate");
         chengyun_http::seed::ensure_categories(&*store).await.expect("categories");
         chengyun_http::seed::load_demo(&*store).await.expect("demo towns");
-        let config = chengyun_http::Config {
-            default_region: Some("310115137".into()),
-            max_upload_bytes: MAX_UPLOAD,
-            ..Default::default()
-        };
-        let state = chengyun_http::AppState::new(store.clone(), config).await.expect("state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(chengyun_http::serve(listener, state, std::future::pending()));
+        let base = serve(store.clone()).await;
         TestApp { base, client: Client::new(), store, database_url }
+    }
+
+    /// Another server instance on the same database, as in a multi-instance deployment.
+    pub async fn another_instance(&self) -> TestApp {
+        let store = open(&self.database_url).await.expect("open database");
+        let base = serve(store.clone()).await;
+        TestApp { base, client: Client::new(), store, database_url: self.database_url.clone() }
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
@@ -119,6 +118,19 @@ impl TestApp {
         sqlx::any::install_default_drivers();
         sqlx::AnyPool::connect(&self.database_url).await.unwrap()
     }
+}
+
+async fn serve(store: Arc<dyn Store>) -> String {
+    let config = chengyun_http::Config {
+        default_region: Some("310115137".into()),
+        max_upload_bytes: MAX_UPLOAD,
+        ..Default::default()
+    };
+    let state = chengyun_http::AppState::new(store, config).await.expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(chengyun_http::serve(listener, state, std::future::pending()));
+    base
 }
 
 pub fn new_case(source: &str) -> Value {

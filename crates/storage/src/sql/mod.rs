@@ -174,16 +174,16 @@ impl Store for SqlStore {
         users::list(&self.pool).await
     }
 
-    async fn create_session(&self, token_hash: &str, user_id: i64, now: Millis, expires_at: Millis) -> Result<()> {
-        users::create_session(&self.pool, token_hash, user_id, now, expires_at).await
+    async fn create_session(&self, token_hash: &str, user: &AuditActor, now: Millis, expires_at: Millis) -> Result<()> {
+        users::create_session(self, token_hash, user, now, expires_at).await
     }
 
     async fn session_user(&self, token_hash: &str, now: Millis) -> Result<Option<UserRecord>> {
         users::session_user(&self.pool, token_hash, now).await
     }
 
-    async fn revoke_session(&self, token_hash: &str, now: Millis) -> Result<()> {
-        users::revoke_session(&self.pool, token_hash, now).await
+    async fn revoke_session(&self, token_hash: &str, user: &AuditActor, now: Millis) -> Result<()> {
+        users::revoke_session(self, token_hash, user, now).await
     }
 
     async fn record_login_failure(&self, username: &str, address: &str, at: Millis) -> Result<()> {

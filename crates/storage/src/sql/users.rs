@@ -157,14 +157,32 @@ pub async fn list(pool: &AnyPool) -> Result<Vec<UserRecord>> {
     rows.iter().map(user_of).collect()
 }
 
-pub async fn create_session(pool: &AnyPool, token_hash: &str, user_id: i64, now: Millis, expires_at: Millis) -> Result<()> {
+/// The audit record of a login or logout; the token's hash is not recorded.
+fn session_entry(user: &AuditActor, at: Millis, action: &str) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor_id: user.id,
+        actor_name: user.name.clone(),
+        action: action.into(),
+        object_type: "user".into(),
+        object_id: user.id.to_string(),
+        detail: "{}".into(),
+        event_id: None,
+        event_digest: None,
+    }
+}
+
+pub async fn create_session(store: &SqlStore, token_hash: &str, user: &AuditActor, now: Millis, expires_at: Millis) -> Result<()> {
+    let mut tx = store.begin().await?;
     sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash.to_string())
-        .bind(user_id)
+        .bind(user.id)
         .bind(now)
         .bind(expires_at)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    audit_log::append(&mut tx, session_entry(user, now, "session.login")).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -178,12 +196,17 @@ pub async fn session_user(pool: &AnyPool, token_hash: &str, now: Millis) -> Resu
     row.as_ref().map(user_of).transpose()
 }
 
-pub async fn revoke_session(pool: &AnyPool, token_hash: &str, now: Millis) -> Result<()> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+pub async fn revoke_session(store: &SqlStore, token_hash: &str, user: &AuditActor, now: Millis) -> Result<()> {
+    let mut tx = store.begin().await?;
+    let revoked = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(token_hash.to_string())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    if revoked.rows_affected() > 0 {
+        audit_log::append(&mut tx, session_entry(user, now, "session.logout")).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
