@@ -74,3 +74,36 @@ async fn sqlite_round_trip() {
 async fn postgres_round_trip() {
     round_trip(Backend::Postgres).await;
 }
+
+async fn sessions_expire_and_revoke(backend: Backend) {
+    let store = store(backend).await;
+    let user = store
+        .create_user(
+            &NewUser { username: "u".into(), display_name: "U".into(), password_hash: "x".into(), roles: vec![Role::Leader], unit: None, region: None },
+            &AuditActor::system(),
+        )
+        .await
+        .unwrap();
+    let who = AuditActor { id: user.id, name: user.username.clone() };
+    let now = 1_800_000_000_000;
+    store.create_session("live", &who, now, now + 1000).await.unwrap();
+    store.create_session("old", &who, now - 5000, now - 1).await.unwrap();
+    assert!(store.session_user("live", now).await.unwrap().is_some());
+    assert!(store.session_user("live", now + 1000).await.unwrap().is_none(), "expired at its deadline");
+    assert!(store.session_user("old", now).await.unwrap().is_none());
+    store.revoke_session("live", &who, now).await.unwrap();
+    assert!(store.session_user("live", now).await.unwrap().is_none(), "revoked");
+    store.update_user(user.id, &chengyun_storage::UserPatch { active: Some(false), ..Default::default() }, &AuditActor::system()).await.unwrap();
+    store.create_session("after", &who, now, now + 1000).await.unwrap();
+    assert!(store.session_user("after", now).await.unwrap().is_none(), "a disabled user has no session");
+}
+
+#[tokio::test]
+async fn sqlite_sessions() {
+    sessions_expire_and_revoke(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_sessions() {
+    sessions_expire_and_revoke(Backend::Postgres).await;
+}
