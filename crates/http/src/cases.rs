@@ -195,7 +195,7 @@ async fn act(
         tracing::error!(case = case.id, error = %e, "decided event does not apply");
         ApiError::internal()
     })?;
-    state.store.append_event(expected, &next, &event).await?;
+    state.store.append_event(&case, &next, &event).await?;
     Ok(Json(case_view(&next, None, &actor, &reference, now)))
 }
 

@@ -73,8 +73,9 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a new case from its first event. The number is allocated inside the transaction
     /// as `<prefix>-<yyyymmdd>-<seq>`; the returned case carries it.
     async fn create_case(&self, number_prefix: &str, event: Event) -> Result<Case>;
-    /// Appends an event to a case whose version is `expected_version`; `Conflict` otherwise.
-    async fn append_event(&self, expected_version: i64, case: &Case, event: &Event) -> Result<()>;
+    /// Stores `after`, the case `before` with `event` applied, if the stored case still has
+    /// `before`'s version; `Conflict` otherwise, and nothing changes.
+    async fn append_event(&self, before: &Case, after: &Case, event: &Event) -> Result<()>;
     async fn get_case(&self, id: i64) -> Result<Option<Case>>;
     async fn case_events(&self, id: i64) -> Result<Vec<StoredEvent>>;
     async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;

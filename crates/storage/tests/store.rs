@@ -53,8 +53,8 @@ async fn round_trip(backend: Backend) {
     let event = case::decide(&created, &actor, &Command::Register { note: None }, &ctx).unwrap();
     let mut next = created.clone();
     next.apply(&event).unwrap();
-    store.append_event(1, &next, &event).await.unwrap();
-    assert!(matches!(store.append_event(1, &next, &event).await, Err(StoreError::Conflict)), "stale version");
+    store.append_event(&created, &next, &event).await.unwrap();
+    assert!(matches!(store.append_event(&created, &next, &event).await, Err(StoreError::Conflict)), "stale version");
     assert_eq!(store.get_case(created.id).await.unwrap().unwrap(), next);
     let history: Vec<_> = store.case_events(created.id).await.unwrap().into_iter().map(|e| e.event).collect();
     assert_eq!(case::Case::replay(created.id, &history).unwrap(), next);

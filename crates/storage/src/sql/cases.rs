@@ -154,6 +154,26 @@ async fn insert_event(tx: &mut Transaction<'static, Any>, case: &Case, e: &Event
     Ok(())
 }
 
+/// The tally key of a case: its town and status.
+pub fn tally_key(case: &Case) -> (String, String) {
+    let [_, town, _] = level_codes(&case.facts.region_code);
+    (town.unwrap_or_default(), case.status.as_str().to_string())
+}
+
+/// Adds `delta` to the tally of a town and status.
+pub async fn tally(tx: &mut Transaction<'static, Any>, (town, status): (String, String), delta: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO case_tallies (town_code, status, n) VALUES ($1, $2, $3) \
+         ON CONFLICT (town_code, status) DO UPDATE SET n = case_tallies.n + excluded.n",
+    )
+    .bind(town)
+    .bind(status)
+    .bind(delta)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// `yyyymmdd` of an instant in Shanghai.
 pub fn day_text(at: i64) -> String {
     local_date(at).format("%Y%m%d").to_string()
@@ -187,11 +207,13 @@ pub async fn create(store: &SqlStore, prefix: &str, mut event: Event) -> Result<
         .execute(&mut *tx)
         .await?;
     insert_event(&mut tx, &case, &event).await?;
+    tally(&mut tx, tally_key(&case), 1).await?;
     tx.commit().await?;
     Ok(case)
 }
 
-pub async fn append(store: &SqlStore, expected_version: i64, case: &Case, event: &Event) -> Result<()> {
+pub async fn append(store: &SqlStore, before: &Case, case: &Case, event: &Event) -> Result<()> {
+    let expected_version = before.version;
     let mut tx = store.begin().await?;
     // The guarded update is the first statement, so the write lock is taken before anything is
     // read and a stale version changes nothing.
@@ -212,6 +234,10 @@ pub async fn append(store: &SqlStore, expected_version: i64, case: &Case, event:
         .execute(&mut *tx)
         .await?;
     insert_event(&mut tx, case, event).await?;
+    if before.status != case.status {
+        tally(&mut tx, tally_key(before), -1).await?;
+        tally(&mut tx, tally_key(case), 1).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -373,6 +399,54 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     (sql, more)
 }
 
+/// The towns a query is confined to, when nothing but towns and statuses restrict it: then its
+/// total is a sum of tallies. `Some(vec![])` means the whole instance.
+fn tally_towns(q: &CaseQuery) -> Option<Vec<String>> {
+    let only_status = q.category.is_none()
+        && q.unit.is_none()
+        && q.source.is_none()
+        && q.lamp.is_none()
+        && q.created_from.is_none()
+        && q.created_to.is_none()
+        && q.reporter.is_none();
+    if !only_status {
+        return None;
+    }
+    let is_town = |p: &String| p.len() == 9 && p.bytes().all(|b| b.is_ascii_digit());
+    let scope_towns = match &q.scope {
+        None => None,
+        Some(s) if s.unit.is_none() && !s.region_prefixes.is_empty() && s.region_prefixes.iter().all(is_town) => {
+            Some(s.region_prefixes.clone())
+        }
+        Some(_) => return None,
+    };
+    let filter_towns = match q.region_prefixes.as_slice() {
+        [] => None,
+        prefixes if prefixes.iter().all(is_town) => Some(prefixes.to_vec()),
+        _ => return None,
+    };
+    match (scope_towns, filter_towns) {
+        (None, None) => Some(vec![]),
+        (Some(t), None) | (None, Some(t)) => Some(t),
+        (Some(a), Some(b)) => {
+            let both: Vec<String> = a.into_iter().filter(|t| b.contains(t)).collect();
+            // Disjoint: nothing can match, which an empty IN list cannot say; count rows instead.
+            (!both.is_empty()).then_some(both)
+        }
+    }
+}
+
+async fn tally_total(pool: &AnyPool, q: &CaseQuery, towns: &[String]) -> Result<i64> {
+    let mut sql = Sql::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM case_tallies WHERE 1 = 1");
+    if !towns.is_empty() {
+        sql.push(" AND town_code IN ").row(towns.iter().map(|t| Arg::Text(t.clone())).collect());
+    }
+    if !q.statuses.is_empty() {
+        sql.push(" AND status IN ").row(q.statuses.iter().map(|s| Arg::Text(s.as_str().into())).collect());
+    }
+    Ok(sql.query().fetch_one(pool).await?.try_get(0)?)
+}
+
 pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
     let driver = driving_unit(q);
     let (where_clause, constrains_cases) = filter(q, driver);
@@ -384,7 +458,10 @@ pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
     // Counting a unit's whole list needs only its index.
     let count_from = if driver.is_some() && !constrains_cases { "case_units cu" } else { from };
     let count_sql = Sql { text: format!("SELECT COUNT(*) FROM {count_from}{}", where_clause.text), args: where_clause.args.clone() };
-    let total: i64 = count_sql.query().fetch_one(pool).await?.try_get(0)?;
+    let total: i64 = match tally_towns(q) {
+        Some(towns) => tally_total(pool, q, &towns).await?,
+        None => count_sql.query().fetch_one(pool).await?.try_get(0)?,
+    };
     let mut page = Sql {
         text: format!(
             "SELECT id, number, status, version, category, source, region_code, lead_unit, description, address, \

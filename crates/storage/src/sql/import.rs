@@ -10,7 +10,7 @@ use chengyun_domain::case::{Case, Change, Event};
 
 use super::audit_log::{self, INSERT_COLUMNS};
 use super::bind::{Arg, Sql};
-use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, state_json, CASE_COLUMNS};
+use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, state_json, tally_key, CASE_COLUMNS};
 use super::{Backend, SqlStore};
 use crate::records::AuditActor;
 use crate::{Result, StoreError};
@@ -59,6 +59,7 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
     let mut case_id = max_id(&mut tx, "cases").await?;
     let mut event_id = max_id(&mut tx, "case_events").await?;
     let mut counters: HashMap<(String, String), i64> = HashMap::new();
+    let mut tallies: HashMap<(String, String), i64> = HashMap::new();
     let (mut case_rows, mut state_rows, mut event_rows, mut unit_rows, mut photo_rows, mut audit_rows) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     for (mut case, mut events) in histories {
@@ -88,6 +89,7 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
         row.extend(case_args(&case)?);
         case_rows.push(row);
         state_rows.push(vec![Arg::Int(case.id), Arg::Text(state_json(&case)?)]);
+        *tallies.entry(tally_key(&case)).or_default() += 1;
         for e in &events {
             event_id += 1;
             let v = event_values(e)?;
@@ -135,6 +137,15 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
         "INSERT INTO case_counters (prefix, day, last) VALUES ",
         counter_rows,
         " ON CONFLICT (prefix, day) DO UPDATE SET last = excluded.last",
+    )
+    .await?;
+    let tally_rows = tallies.into_iter().map(|((t, st), n)| vec![Arg::Text(t), Arg::Text(st), Arg::Int(n)]).collect();
+    insert_rows(
+        &mut tx,
+        store.backend,
+        "INSERT INTO case_tallies (town_code, status, n) VALUES ",
+        tally_rows,
+        " ON CONFLICT (town_code, status) DO UPDATE SET n = case_tallies.n + excluded.n",
     )
     .await?;
     audit_log::set_head(&mut tx, seq, &hash).await?;

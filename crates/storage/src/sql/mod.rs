@@ -234,8 +234,8 @@ impl Store for SqlStore {
         cases::create(self, number_prefix, event).await
     }
 
-    async fn append_event(&self, expected_version: i64, case: &Case, event: &Event) -> Result<()> {
-        cases::append(self, expected_version, case, event).await
+    async fn append_event(&self, before: &Case, after: &Case, event: &Event) -> Result<()> {
+        cases::append(self, before, after, event).await
     }
 
     async fn get_case(&self, id: i64) -> Result<Option<Case>> {
