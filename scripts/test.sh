@@ -54,6 +54,18 @@ if command -v psql >/dev/null && ! psql "$CHENGYUN_TEST_POSTGRES_URL" -qAtc 'sel
   exit 1
 fi
 
+# Every test makes a fresh database; remove them when the run ends, however it ends.
+cleanup() {
+  rm -rf "${TMPDIR:-/tmp}/chengyun-tests"
+  if command -v psql >/dev/null; then
+    for db in $(psql "$CHENGYUN_TEST_POSTGRES_URL" -qAtc "select datname from pg_database where datname like 'chengyun_test_%'" 2>/dev/null); do
+      psql "$CHENGYUN_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+    done
+  fi
+}
+cleanup
+trap cleanup EXIT
+
 say "Building and running all tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked --no-fail-fast
 
