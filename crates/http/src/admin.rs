@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use chengyun_domain::calendar::{HolidayTable, WorkCalendar, WorkSchedule};
 use chengyun_domain::category::{CategoryCatalog, CategoryTable};
+use chengyun_domain::deadline::StepLimits;
 use chengyun_domain::org::{valid_unit_code, Actor, Role, Unit};
 use chengyun_domain::region::Region;
 use chengyun_storage::{AuditActor, NewUser, UserPatch};
@@ -18,7 +19,7 @@ use crate::access::require_role;
 use crate::auth::{hash_password, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
-use crate::state::{AppState, HOLIDAYS_KEY, SCHEDULE_KEY};
+use crate::state::{AppState, HOLIDAYS_KEY, SCHEDULE_KEY, STEP_LIMITS_KEY};
 use crate::views::user_view;
 
 pub fn routes() -> Router<AppState> {
@@ -265,6 +266,9 @@ struct CalendarBody {
     schedule: Option<WorkSchedule>,
     #[serde(default)]
     holidays: Option<Value>,
+    /// Limits of the centre's own steps (受理, 核实, 立案, 派遣, 派核查, 核查, 结案).
+    #[serde(default)]
+    step_limits: Option<StepLimits>,
 }
 
 async fn put_calendar(
@@ -284,6 +288,9 @@ async fn put_calendar(
     state.store.put_setting(SCHEDULE_KEY, &serde_json::to_string(&schedule).map_err(|_| ApiError::internal())?, &by).await?;
     if body.holidays.is_some() {
         state.store.put_setting(HOLIDAYS_KEY, &holidays.to_json(), &by).await?;
+    }
+    if let Some(limits) = &body.step_limits {
+        state.store.put_setting(STEP_LIMITS_KEY, &serde_json::to_string(limits).map_err(|_| ApiError::internal())?, &by).await?;
     }
     state.reload().await?;
     get_calendar(State(state), CurrentUser(actor)).await

@@ -138,7 +138,7 @@ pub fn document() -> Value {
                 "post": op("管理", "新增或替换一张类别代码表", true, Some(json!({"type": "object", "required": ["scheme", "version", "title", "categories"]})), ("200", "{scheme, version, categories}"), &[("403", "非管理员"), ("422", "代码表不合法")])},
             "/api/v1/admin/calendar": {
                 "get": op("管理", "工作日历：作息时段、节假日与调休、各环节时限", true, None, ("200", "{schedule, holidays, step_limits}"), &[("403", "非管理员")]),
-                "put": op("管理", "修改作息时段或节假日表", true, Some(json!({"type": "object", "properties": {"schedule": {}, "holidays": {}}})), ("200", "日历"), &[("403", "非管理员"), ("422", "日历不合法")])},
+                "put": op("管理", "修改作息时段、节假日表或各环节时限", true, Some(json!({"type": "object", "properties": {"schedule": {}, "holidays": {}, "step_limits": {"type": "object", "description": "register, verify, file, dispatch, request_check, check, close：如 30工作分钟"}}})), ("200", "日历"), &[("403", "非管理员"), ("422", "日历不合法")])},
             "/api/v1/audit/verify": {"get": op("审计", "校验审计链：返回 ok 或第一处被篡改的记录", true, None, ("200", "{ok, records, events, first_broken}"), &[("403", "非管理员")])},
             "/api/v1/audit": {"get": op("审计", "审计记录（after, limit 分页）", true, None, ("200", "{items}"), &[("403", "非管理员")])},
             "/api/v1/openapi.json": {"get": op("系统", "本文档", false, None, ("200", "OpenAPI 文档"), &[])},

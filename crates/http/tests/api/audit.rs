@@ -58,3 +58,31 @@ async fn admin_changes_are_audited(b: Backend) {
     let (_, units) = app.get("/api/v1/units", &admin).await;
     assert!(units["items"].as_array().unwrap().iter().any(|u| u["code"] == "310115137-test"), "the new unit is dispatchable at once");
 }
+
+on_both!(the_admin_tunes_the_clocks);
+
+async fn the_admin_tunes_the_clocks(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let admin = app.login("admin").await;
+    let put = |token: String, body: serde_json::Value| {
+        let app = &app;
+        async move { app.request(reqwest::Method::PUT, "/api/v1/admin/calendar", Some(&token), Some(body)).await }
+    };
+    let limits = json!({"register": "10工作分钟", "verify": "30工作分钟", "file": "30工作分钟", "dispatch": "30工作分钟",
+                        "request_check": "30工作分钟", "check": "30工作分钟", "close": "1工作时"});
+    let (status, body) = put(admin.clone(), json!({"step_limits": limits})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["step_limits"]["register"], "10工作分钟");
+    let case = app.report(&app.login("inspector").await, "patrol").await;
+    assert_eq!(case["current_step"]["limit"], "10工作分钟", "new clocks use the new limit");
+    let mut bad = limits.clone();
+    bad["register"] = json!("ten minutes");
+    let (status, body) = put(admin.clone(), json!({"step_limits": bad})).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("step_limits.register")));
+    let (status, body) = put(admin.clone(), json!({"schedule": {"periods": [{"start": "14:00", "end": "12:00"}]}})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_calendar")), "{body}");
+    let (status, _) = put(app.login("dispatcher").await, json!({"step_limits": limits})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, log) = app.get("/api/v1/audit?limit=1000", &admin).await;
+    assert!(log["items"].as_array().unwrap().iter().any(|r| r["action"] == "setting.put" && r["object_id"] == "step_limits"));
+}
