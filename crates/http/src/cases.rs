@@ -142,7 +142,25 @@ async fn read(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Pa
     let reference = state.reference().await?;
     let case = visible_case(&state, &actor, &reference, parse_id(&id)?).await?;
     let events = state.store.case_events(case.id).await?;
-    Ok(Json(case_view(&case, Some(&events), &actor, &reference, now_ms())))
+    // 相似案件: the duplicates merged into this one that the asker may see.
+    let duplicates = state
+        .store
+        .list_cases(&CaseQuery {
+            merged_into: Some(case.id),
+            scope: scope_filter(&actor, &reference.regions),
+            page: 1,
+            page_size: 200,
+            now: now_ms(),
+            ..Default::default()
+        })
+        .await?;
+    let mut view = case_view(&case, Some(&events), &actor, &reference, now_ms());
+    view["duplicates"] = duplicates
+        .items
+        .iter()
+        .map(|d| json!({"id": d.id, "number": d.number, "source": d.source, "created_at": crate::views::time(d.created_at)}))
+        .collect();
+    Ok(Json(view))
 }
 
 async fn act(
@@ -253,6 +271,9 @@ fn list_query(params: &HashMap<String, String>, actor: &Actor, reference: &Refer
     }
     q.created_from = instant("created_from")?;
     q.created_to = instant("created_to")?;
+    if let Some(v) = get("merged_into") {
+        q.merged_into = Some(v.parse().map_err(|_| ApiError::invalid("invalid_parameter", "merged_into", "参数 merged_into 须为案件 id"))?);
+    }
     if let Some(v) = get("reporter") {
         if !may_search_reporter(actor) {
             return Err(ApiError::forbidden("当前角色无权按反映人查询"));

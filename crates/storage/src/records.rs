@@ -99,6 +99,8 @@ pub struct CaseQuery {
     pub created_to: Option<Millis>,
     /// Reporter phone or name, exact.
     pub reporter: Option<String>,
+    /// Duplicates merged (合并) into this case.
+    pub merged_into: Option<i64>,
     /// The data scope of the asker: visible = in these regions OR involving this unit.
     pub scope: Option<ScopeFilter>,
     pub page: i64,

@@ -110,6 +110,10 @@ async fn merge_revisit_and_reopen(b: Backend) {
     assert_eq!((code.as_str(), field), ("merge_target_not_found", json!("into")));
     let merged = app.act(&operator, &dup, json!({"action": "merge", "into": closed["id"]})).await;
     assert_eq!((merged["status"].as_str(), &merged["merged_into"]), (Some("merged"), &closed["id"]));
+    let (_, main) = app.get(&format!("/api/v1/cases/{}", closed["id"]), &operator).await;
+    assert_eq!(main["duplicates"][0]["id"], dup["id"], "the main case lists its 相似案件");
+    let (_, list) = app.get(&format!("/api/v1/cases?merged_into={}", closed["id"]), &operator).await;
+    assert_eq!(list["total"], 1);
 }
 
 async fn list_filters_and_paging(b: Backend) {

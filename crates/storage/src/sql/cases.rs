@@ -16,7 +16,7 @@ use crate::{Result, StoreError};
 /// Columns written from a case's state, in this order.
 pub const CASE_COLUMNS: &str = "status, version, category, source, region_code, district_code, town_code, village_code, \
      lead_unit, reporter_name, reporter_phone, description, address, created_at, updated_at, closed_at, \
-     watch_yellow_at, watch_due_at, overall_due_at";
+     watch_yellow_at, watch_due_at, overall_due_at, merged_into";
 
 /// The 区, 街镇 and 村/居 a region code lies in, as far as the code tells (a 片区 code such as
 /// `310115137P01` names its town but no village).
@@ -50,6 +50,7 @@ pub fn case_args(case: &Case) -> Result<Vec<Arg>> {
         Arg::OptInt(watch.map(|w| w.0)),
         Arg::OptInt(watch.map(|w| w.1)),
         Arg::Int(case.overall.due_at),
+        Arg::OptInt(case.merged_into),
     ])
 }
 
@@ -346,6 +347,9 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     if let Some(s) = q.source {
         sql.push(" AND source = ").arg(Arg::Text(s.as_str().into()));
     }
+    if let Some(main) = q.merged_into {
+        sql.push(" AND merged_into = ").arg(Arg::Int(main));
+    }
     // Lamps concern running cases only, a small set found through the partial indexes.
     match q.lamp {
         Some(Lamp::Red) => {
@@ -403,6 +407,7 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
 /// total is a sum of tallies. `Some(vec![])` means the whole instance.
 fn tally_towns(q: &CaseQuery) -> Option<Vec<String>> {
     let only_status = q.category.is_none()
+        && q.merged_into.is_none()
         && q.unit.is_none()
         && q.source.is_none()
         && q.lamp.is_none()
@@ -454,6 +459,7 @@ fn union_scope_count(q: &CaseQuery) -> Option<Sql> {
     let unit = scope.unit.as_deref()?;
     let unfiltered = q.statuses.is_empty()
         && q.category.is_none()
+        && q.merged_into.is_none()
         && q.region_prefixes.is_empty()
         && q.unit.is_none()
         && q.source.is_none()
