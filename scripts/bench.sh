@@ -26,6 +26,8 @@ if [ "${SKIP_FILL:-0}" != 1 ]; then
   echo "== filling PostgreSQL with $N cases"
   /usr/bin/time -f "wall %e s, peak RSS %M KB" "$BIN/chengyun" --database-url "$PG/chengyun_bench" demo --history "$N"
 fi
+"$BIN/chengyun" --database-url "sqlite://$DIR/bench.db" migrate
+"$BIN/chengyun" --database-url "$PG/chengyun_bench" migrate
 psql "$PG/chengyun_bench" -qc "VACUUM (ANALYZE)"
 echo "== SQLite ($(du -h "$DIR/bench.db" | cut -f1))"
 "$BIN/chengyun-bench" --database-url "sqlite://$DIR/bench.db" --requests "$REQUESTS"

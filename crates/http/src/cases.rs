@@ -143,23 +143,15 @@ async fn read(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Pa
     let case = visible_case(&state, &actor, &reference, parse_id(&id)?).await?;
     let events = state.store.case_events(case.id).await?;
     // 相似案件: the duplicates merged into this one that the asker may see.
-    let duplicates = state
-        .store
-        .list_cases(&CaseQuery {
-            merged_into: Some(case.id),
-            scope: scope_filter(&actor, &reference.regions),
-            page: 1,
-            page_size: 200,
-            now: now_ms(),
-            ..Default::default()
-        })
-        .await?;
+    let mut duplicates = Vec::new();
+    for dup_id in state.store.duplicates_of(case.id).await? {
+        if let Some(dup) = state.store.get_case(dup_id).await?.filter(|d| can_see(&actor, d, &reference.regions)) {
+            duplicates.push(json!({"id": dup.id, "number": dup.facts.number, "source": dup.facts.source,
+                                   "created_at": crate::views::time(dup.created_at)}));
+        }
+    }
     let mut view = case_view(&case, Some(&events), &actor, &reference, now_ms());
-    view["duplicates"] = duplicates
-        .items
-        .iter()
-        .map(|d| json!({"id": d.id, "number": d.number, "source": d.source, "created_at": crate::views::time(d.created_at)}))
-        .collect();
+    view["duplicates"] = Value::Array(duplicates);
     Ok(Json(view))
 }
 

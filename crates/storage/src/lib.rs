@@ -79,6 +79,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_case(&self, id: i64) -> Result<Option<Case>>;
     async fn case_events(&self, id: i64) -> Result<Vec<StoredEvent>>;
     async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;
+    /// Ids of the duplicates merged (合并) into a case.
+    async fn duplicates_of(&self, id: i64) -> Result<Vec<i64>>;
     /// Loads many finished histories at once (demo and imports): bypasses nothing but speed —
     /// the cases, events and audit chain are written exactly as single actions would.
     async fn import_histories(&self, histories: Vec<(Case, Vec<Event>)>, by: &AuditActor) -> Result<()>;

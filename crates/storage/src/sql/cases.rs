@@ -254,6 +254,15 @@ pub async fn get(pool: &AnyPool, id: i64) -> Result<Option<Case>> {
     row.map(|r| case_of(r.try_get(0)?, &r.try_get::<String, _>(1)?)).transpose()
 }
 
+/// A plain lookup through the partial index: duplicates are few, and an ORDER BY would tempt a
+/// planner into walking the whole table in date order.
+pub async fn duplicates_of(pool: &AnyPool, id: i64) -> Result<Vec<i64>> {
+    let rows = sqlx::query("SELECT id FROM cases WHERE merged_into = $1").bind(id).fetch_all(pool).await?;
+    let mut ids = rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<Vec<i64>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 pub async fn events(pool: &AnyPool, case_id: i64) -> Result<Vec<StoredEvent>> {
     let rows = sqlx::query(
         "SELECT id, seq, at, actor_id, actor_name, actor_role, action, reason, payload FROM case_events WHERE case_id = $1 ORDER BY seq",

@@ -250,6 +250,10 @@ impl Store for SqlStore {
         cases::list(&self.pool, query).await
     }
 
+    async fn duplicates_of(&self, id: i64) -> Result<Vec<i64>> {
+        cases::duplicates_of(&self.pool, id).await
+    }
+
     async fn import_histories(&self, histories: Vec<(Case, Vec<Event>)>, by: &AuditActor) -> Result<()> {
         import::import(self, histories, by).await
     }
