@@ -412,18 +412,23 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     (sql, more)
 }
 
-/// The towns a query is confined to, when nothing but towns and statuses restrict it: then its
-/// total is a sum of tallies. `Some(vec![])` means the whole instance.
-fn tally_towns(q: &CaseQuery) -> Option<Vec<String>> {
-    let only_status = q.category.is_none()
+/// Whether nothing but statuses, regions and scope restrict the query: the filters the
+/// shortcuts below understand. A new filter belongs here.
+fn no_row_filters(q: &CaseQuery) -> bool {
+    q.category.is_none()
         && q.merged_into.is_none()
         && q.unit.is_none()
         && q.source.is_none()
         && q.lamp.is_none()
         && q.created_from.is_none()
         && q.created_to.is_none()
-        && q.reporter.is_none();
-    if !only_status {
+        && q.reporter.is_none()
+}
+
+/// The towns a query is confined to, when nothing but towns and statuses restrict it: then its
+/// total is a sum of tallies. `Some(vec![])` means the whole instance.
+fn tally_towns(q: &CaseQuery) -> Option<Vec<String>> {
+    if !no_row_filters(q) {
         return None;
     }
     let is_town = |p: &String| p.len() == 9 && p.bytes().all(|b| b.is_ascii_digit());
@@ -466,16 +471,7 @@ async fn tally_total(pool: &AnyPool, q: &CaseQuery, towns: &[String]) -> Result<
 fn union_scope_count(q: &CaseQuery) -> Option<Sql> {
     let scope = q.scope.as_ref()?;
     let unit = scope.unit.as_deref()?;
-    let unfiltered = q.statuses.is_empty()
-        && q.category.is_none()
-        && q.merged_into.is_none()
-        && q.region_prefixes.is_empty()
-        && q.unit.is_none()
-        && q.source.is_none()
-        && q.lamp.is_none()
-        && q.created_from.is_none()
-        && q.created_to.is_none()
-        && q.reporter.is_none();
+    let unfiltered = no_row_filters(q) && q.statuses.is_empty() && q.region_prefixes.is_empty();
     if !unfiltered || scope.region_prefixes.is_empty() {
         return None;
     }
