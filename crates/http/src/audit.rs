@@ -41,8 +41,9 @@ async fn list(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Qu
     let items: Vec<Value> = records
         .iter()
         .map(|r| {
-            json!({"seq": r.seq, "at": time(r.at), "actor_id": r.actor_id, "actor_name": r.actor_name, "action": r.action,
-                   "object_type": r.object_type, "object_id": r.object_id, "detail": r.detail, "hash": r.hash, "prev_hash": r.prev_hash})
+            json!({"seq": r.seq, "at": time(r.entry.at), "actor_id": r.entry.actor_id, "actor_name": r.entry.actor_name,
+                   "action": r.entry.action, "object_type": r.entry.object_type, "object_id": r.entry.object_id,
+                   "detail": r.entry.detail, "hash": r.hash, "prev_hash": r.prev_hash})
         })
         .collect();
     Ok(Json(json!({ "items": items })))

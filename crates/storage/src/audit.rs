@@ -10,10 +10,19 @@ use chengyun_domain::Millis;
 /// The hash the chain starts from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One record of the chain.
+/// One record of the chain: an entry and its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
     pub seq: i64,
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The fields of an audit record before it is chained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
     pub at: Millis,
     pub actor_id: i64,
     pub actor_name: String,
@@ -25,41 +34,12 @@ pub struct AuditRecord {
     pub detail: String,
     pub event_id: Option<i64>,
     pub event_digest: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-/// The fields of an audit record before it is chained.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
-    pub at: Millis,
-    pub actor_id: i64,
-    pub actor_name: String,
-    pub action: String,
-    pub object_type: String,
-    pub object_id: String,
-    pub detail: String,
-    pub event_id: Option<i64>,
-    pub event_digest: Option<String>,
 }
 
 impl AuditEntry {
     /// Chains the entry after `prev_hash` as record `seq`.
     pub fn chain(self, seq: i64, prev_hash: &str) -> AuditRecord {
-        let mut r = AuditRecord {
-            seq,
-            at: self.at,
-            actor_id: self.actor_id,
-            actor_name: self.actor_name,
-            action: self.action,
-            object_type: self.object_type,
-            object_id: self.object_id,
-            detail: self.detail,
-            event_id: self.event_id,
-            event_digest: self.event_digest,
-            prev_hash: prev_hash.to_string(),
-            hash: String::new(),
-        };
+        let mut r = AuditRecord { seq, entry: self, prev_hash: prev_hash.to_string(), hash: String::new() };
         r.hash = record_hash(&r);
         r
     }
@@ -73,19 +53,20 @@ fn feed(h: &mut Sha256, field: &str) {
 
 /// The hash of a record over all its fields and the previous hash.
 pub fn record_hash(r: &AuditRecord) -> String {
+    let e = &r.entry;
     let mut h = Sha256::new();
     for field in [
         r.prev_hash.as_str(),
         &r.seq.to_string(),
-        &r.at.to_string(),
-        &r.actor_id.to_string(),
-        &r.actor_name,
-        &r.action,
-        &r.object_type,
-        &r.object_id,
-        &r.detail,
-        &r.event_id.map(|i| i.to_string()).unwrap_or_default(),
-        r.event_digest.as_deref().unwrap_or_default(),
+        &e.at.to_string(),
+        &e.actor_id.to_string(),
+        &e.actor_name,
+        &e.action,
+        &e.object_type,
+        &e.object_id,
+        &e.detail,
+        &e.event_id.map(|i| i.to_string()).unwrap_or_default(),
+        e.event_digest.as_deref().unwrap_or_default(),
     ] {
         feed(&mut h, field);
     }
@@ -169,7 +150,7 @@ mod tests {
         let a = entry("{}").chain(1, GENESIS);
         assert_eq!(record_hash(&a), a.hash);
         let mut b = a.clone();
-        b.detail = "{\"x\":1}".into();
+        b.entry.detail = "{\"x\":1}".into();
         assert_ne!(record_hash(&b), a.hash);
         let c = entry("{}").chain(2, &a.hash);
         assert_ne!(c.hash, a.hash, "the chain position is hashed");

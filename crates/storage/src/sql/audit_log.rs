@@ -27,17 +27,18 @@ pub const INSERT_COLUMNS: &str =
 
 pub fn record_args(r: AuditRecord) -> Vec<super::bind::Arg> {
     use super::bind::Arg::*;
+    let e = r.entry;
     vec![
         Int(r.seq),
-        Int(r.at),
-        Int(r.actor_id),
-        Text(r.actor_name),
-        Text(r.action),
-        Text(r.object_type),
-        Text(r.object_id),
-        Text(r.detail),
-        OptInt(r.event_id),
-        OptText(r.event_digest),
+        Int(e.at),
+        Int(e.actor_id),
+        Text(e.actor_name),
+        Text(e.action),
+        Text(e.object_type),
+        Text(e.object_id),
+        Text(e.detail),
+        OptInt(e.event_id),
+        OptText(e.event_digest),
         Text(r.prev_hash),
         Text(r.hash),
     ]
@@ -60,15 +61,17 @@ const SELECT_RECORD: &str = "SELECT a.seq, a.at, a.actor_id, a.actor_name, a.act
 fn record_of(row: &sqlx::any::AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
         seq: row.try_get(0)?,
-        at: row.try_get(1)?,
-        actor_id: row.try_get(2)?,
-        actor_name: row.try_get(3)?,
-        action: row.try_get(4)?,
-        object_type: row.try_get(5)?,
-        object_id: row.try_get(6)?,
-        detail: row.try_get(7)?,
-        event_id: row.try_get(8)?,
-        event_digest: row.try_get(9)?,
+        entry: AuditEntry {
+            at: row.try_get(1)?,
+            actor_id: row.try_get(2)?,
+            actor_name: row.try_get(3)?,
+            action: row.try_get(4)?,
+            object_type: row.try_get(5)?,
+            object_id: row.try_get(6)?,
+            detail: row.try_get(7)?,
+            event_id: row.try_get(8)?,
+            event_digest: row.try_get(9)?,
+        },
         prev_hash: row.try_get(10)?,
         hash: row.try_get(11)?,
     })
@@ -112,7 +115,7 @@ pub async fn verify(pool: &AnyPool) -> Result<AuditReport> {
             if record_hash(&r) != r.hash {
                 return fail(report, r.seq, format!("审计记录 {} 的内容已被改动", r.seq));
             }
-            if let Some(event_id) = r.event_id {
+            if let Some(event_id) = r.entry.event_id {
                 let found: Option<i64> = row.try_get(12)?;
                 if found.is_none() {
                     return fail(report, r.seq, format!("审计记录 {} 对应的案件事件 {event_id} 已被删除", r.seq));
@@ -131,7 +134,7 @@ pub async fn verify(pool: &AnyPool) -> Result<AuditReport> {
                     reason: reason.as_deref(),
                     payload: &payload,
                 });
-                if r.event_digest.as_deref() != Some(digest.as_str()) {
+                if r.entry.event_digest.as_deref() != Some(digest.as_str()) {
                     return fail(report, r.seq, format!("案件事件 {event_id}（审计记录 {}）已被改动", r.seq));
                 }
                 report.events += 1;
