@@ -66,6 +66,30 @@ cleanup() {
 cleanup
 trap cleanup EXIT
 
+# The point → grid index is checked against shapely (crates/places/tests/shapely_agreement.rs):
+# a virtualenv with shapely under target/, made once and reused.
+ensure_shapely() {
+  local venv="$PWD/target/test-venv"
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import shapely' 2>/dev/null; then
+    say "shapely: using $venv"
+  else
+    say "shapely: creating $venv"
+    if ! python3 -c 'import venv, ensurepip' 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+    fi
+    rm -rf "$venv"
+    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check shapely \
+           && "$venv/bin/python" -c 'import shapely'; }; then
+      echo "ERROR: cannot create $venv with shapely, which the shapely agreement test needs." >&2
+      echo "       It needs python3 with the venv module and access to PyPI (pip install shapely)." >&2
+      exit 1
+    fi
+  fi
+  export CHENGYUN_TEST_PYTHON="$venv/bin/python"
+}
+ensure_shapely
+
 say "Building and running all tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked --no-fail-fast
 

@@ -15,7 +15,7 @@ use chengyun_storage::{open, AuditActor, NewUser, Store};
 use chengyun_http::seed;
 
 /// Opens and migrates the database.
-async fn store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     let store = open(url).await.with_context(|| format!("打开数据库 {}", chengyun_storage::sql::redact(url)))?;
     store.migrate().await.context("数据库迁移")?;
     Ok(store)

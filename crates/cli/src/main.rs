@@ -1,6 +1,7 @@
 //! `chengyun`: one binary for the whole platform. `chengyun --help` lists the commands.
 
 mod commands;
+mod places;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,12 @@ enum Command {
     Backup(commands::BackupArgs),
     /// Loads demo data: the three seed towns, their units and users, and generated history.
     Demo(commands::DemoArgs),
+    /// Imports region boundaries (GeoJSON) or the 责任清单 (CSV).
+    #[command(subcommand)]
+    Import(places::ImportCommand),
+    /// Exports the 责任清单 (CSV).
+    #[command(subcommand)]
+    Export(places::ExportCommand),
 }
 
 #[tokio::main]
@@ -52,5 +59,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit(cmd) => commands::audit(&url, cmd).await,
         Command::Backup(args) => commands::backup(&url, args).await,
         Command::Demo(args) => commands::demo(&url, args).await,
+        Command::Import(cmd) => places::import(&url, cmd).await,
+        Command::Export(cmd) => places::export(&url, cmd).await,
     }
 }

@@ -20,6 +20,7 @@
 mod mix;
 mod places;
 mod pools;
+mod routing;
 mod texts;
 mod walk;
 
@@ -37,6 +38,8 @@ use rand::{RngExt, SeedableRng};
 
 use mix::Weighted;
 use walk::Engine;
+
+pub use routing::demo_rules;
 
 /// The 城运中心 staff who take the centre's steps (ids of real users, so histories link to them).
 #[derive(Debug, Clone)]

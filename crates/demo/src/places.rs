@@ -1,5 +1,8 @@
 //! Where cases happen and who handles them there: towns, their 村/居 and grids, points,
 //! addresses, the units of each town with a handler actor each, and the people who call in.
+//!
+//! Grids and points come from the approximate demo geometry of [`chengyun_places::demo_geo`]:
+//! every located case lies inside a real 单元网格 of its 村/居.
 
 use std::collections::HashMap;
 
@@ -7,6 +10,9 @@ use chengyun_domain::case::{CoordSys, Location, Source};
 use chengyun_domain::demo::DemoTowns;
 use chengyun_domain::org::{Actor, Role, Scope, UnitKind};
 use chengyun_domain::region::RegionLevel;
+use chengyun_places::coord::{LonLat, from_wgs84};
+use chengyun_places::demo_geo::demo_shapes;
+use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon, Point, Rect};
 use rand::RngExt;
 use rand::rngs::StdRng;
 
@@ -28,12 +34,76 @@ pub struct Village {
     pub rural: bool,
     /// The 小区 or 村 name used in addresses.
     pub estate: String,
-    pub grids: Vec<String>,
+    pub grids: Vec<Grid>,
     pub committee: Option<usize>,
     pub property: Option<usize>,
-    pub lon: f64,
-    pub lat: f64,
 }
+
+/// A generated 单元网格 and what drawing a point in it needs.
+pub struct Grid {
+    pub code: String,
+    /// WGS-84 bounding box.
+    bounds: Rect<f64>,
+    /// The outline, unless it is just the bounding box (most grids are one lattice cell).
+    shape: Option<MultiPolygon<f64>>,
+}
+
+impl Grid {
+    fn new(code: String, shape: MultiPolygon<f64>) -> Option<Self> {
+        let bounds = shape.bounding_rect()?;
+        let is_box = matches!(shape.0.as_slice(), [p] if p.interiors().is_empty() && p.exterior().0.len() == 5);
+        let shape = (!is_box).then_some(shape);
+        Some(Grid {
+            code,
+            bounds,
+            shape,
+        })
+    }
+
+    /// A uniformly random WGS-84 point inside the grid, at least [`EDGE_MARGIN_DEG`] from its
+    /// outline, so that rounding and coordinate round trips keep it in the grid.
+    pub fn random_point(&self, rng: &mut StdRng) -> LonLat {
+        const TRIES: usize = 32;
+        let m = EDGE_MARGIN_DEG;
+        let (min, w, h) = (self.bounds.min(), self.bounds.width(), self.bounds.height());
+        for _ in 0..TRIES {
+            let lon = min.x + m + rng.random::<f64>() * (w - 2.0 * m);
+            let lat = min.y + m + rng.random::<f64>() * (h - 2.0 * m);
+            let Some(shape) = &self.shape else {
+                return LonLat::new(lon, lat);
+            };
+            // Grids are unions of lattice cells far larger than the margin: if the corners of the
+            // margin box are inside, the whole box is.
+            if [(-m, -m), (m, -m), (m, m), (-m, m)]
+                .iter()
+                .all(|(dx, dy)| shape.contains(&Point::new(lon + dx, lat + dy)))
+            {
+                return LonLat::new(lon, lat);
+            }
+        }
+        // Thin, ragged grids only: settle for a point known to be inside.
+        let p = self
+            .shape
+            .as_ref()
+            .and_then(|s| s.interior_point())
+            .expect("a grid has an area");
+        LonLat::new(p.x(), p.y())
+    }
+
+    /// Whether the grid covers the WGS-84 point `p` (its outline included).
+    #[cfg(test)]
+    fn covers(&self, p: LonLat) -> bool {
+        use geo::Intersects;
+        let point = Point::new(p.lon, p.lat);
+        match &self.shape {
+            Some(shape) => shape.intersects(&point),
+            None => self.bounds.intersects(&point),
+        }
+    }
+}
+
+/// ≈ 1 m: more than the 0.1 m of rounding to 6 decimals and the millimetres of a GCJ-02 round trip.
+const EDGE_MARGIN_DEG: f64 = 1e-5;
 
 pub struct Town {
     pub name: String,
@@ -72,13 +142,11 @@ pub struct Places {
     town_pick: Weighted<usize>,
 }
 
-/// The seed towns: share of cases, centre point and a few main roads.
-const KNOWN: [(&str, f64, f64, f64, &[&str]); 3] = [
+/// The seed towns: share of cases and a few main roads.
+const KNOWN: [(&str, f64, &[&str]); 3] = [
     (
         "310115137",
         0.60,
-        121.60,
-        31.03,
         &[
             "鹤沙路",
             "航头路",
@@ -95,8 +163,6 @@ const KNOWN: [(&str, f64, f64, f64, &[&str]); 3] = [
     (
         "310112107",
         0.30,
-        121.38,
-        31.18,
         &[
             "虹梅路",
             "吴中路",
@@ -113,8 +179,6 @@ const KNOWN: [(&str, f64, f64, f64, &[&str]); 3] = [
     (
         "310151114",
         0.10,
-        121.48,
-        31.83,
         &[
             "北沿公路",
             "新海公路",
@@ -134,20 +198,23 @@ fn hash(code: &str) -> u64 {
     })
 }
 
-fn spread(code: &str, salt: u64) -> f64 {
-    let h = hash(code)
-        .wrapping_add(salt)
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-}
-
 impl Places {
-    /// Towns with at least one 村/居 and one unit; others cannot host a case.
+    /// Towns with at least one 村/居 that has a grid and one unit; others cannot host a case.
     ///
     /// # Panics
     /// If no town qualifies.
     pub fn new(demo: &DemoTowns) -> Self {
         let tree = demo.region_tree();
+        let mut grids: HashMap<String, Vec<Grid>> = HashMap::new();
+        for shape in demo_shapes(demo)
+            .into_iter()
+            .filter(|s| s.level == RegionLevel::Grid)
+        {
+            if let (Some(village), Some(grid)) = (shape.parent, Grid::new(shape.code, shape.shape))
+            {
+                grids.entry(village).or_default().push(grid);
+            }
+        }
         let mut units = Vec::new();
         let mut unit_index: HashMap<&str, usize> = HashMap::new();
         for u in demo
@@ -175,8 +242,7 @@ impl Places {
         let mut weights = Vec::new();
         for t in tree.iter().filter(|r| r.level == RegionLevel::Town) {
             let known = KNOWN.iter().find(|k| k.0 == t.code);
-            let (share, lon, lat, roads) =
-                known.map_or((0.05, 121.47, 31.23, OTHER_ROADS), |k| (k.1, k.2, k.3, k.4));
+            let (share, roads) = known.map_or((0.05, OTHER_ROADS), |k| (k.1, k.2));
             let town_units: Vec<usize> = demo
                 .units
                 .iter()
@@ -203,7 +269,8 @@ impl Places {
             let villages: Vec<Village> = tree
                 .iter()
                 .filter(|r| r.level == RegionLevel::Village && tree.contains(&t.code, &r.code))
-                .map(|v| {
+                .filter_map(|v| Some((v, grids.remove(&v.code)?)))
+                .map(|(v, grids)| {
                     let committee = demo
                         .units
                         .iter()
@@ -222,15 +289,9 @@ impl Places {
                         code: v.code.clone(),
                         rural,
                         estate: estate_name(&v.name, rural),
-                        grids: tree
-                            .children(&v.code)
-                            .filter(|g| g.level == RegionLevel::Grid)
-                            .map(|g| g.code.clone())
-                            .collect(),
+                        grids,
                         committee,
                         property,
-                        lon: lon + 0.025 * spread(&v.code, 1),
-                        lat: lat + 0.020 * spread(&v.code, 2),
                     }
                 })
                 .collect();
@@ -300,11 +361,7 @@ pub struct Spot {
 }
 
 pub fn spot(rng: &mut StdRng, town: &Town, village: &Village, cat: &Cat, source: Source) -> Spot {
-    let region_code = if !village.grids.is_empty() && rng.random_bool(0.5) {
-        village.grids[rng.random_range(0..village.grids.len())].clone()
-    } else {
-        village.code.clone()
-    };
+    let grid = &village.grids[rng.random_range(0..village.grids.len())];
     let residential = cat.name.contains("独居老人") || cat.name.contains("烟感");
     let estate = residential || (cat.local && rng.random_bool(0.5)) || rng.random_bool(0.15);
     let short = if estate {
@@ -347,17 +404,27 @@ pub fn spot(rng: &mut StdRng, town: &Town, village: &Village, cat: &Cat, source:
             format!("{road}{n}号附近")
         }
     };
+    // Inspectors' devices, sensors and cameras report GPS; residents and 12345 pick on 高德/WeChat
+    // maps (GCJ-02).
     let coord_sys = match source {
         Source::Patrol | Source::Iot | Source::Video | Source::Inspection => CoordSys::Wgs84,
         _ => CoordSys::Gcj02,
     };
-    // 12345 work orders often carry only the caller's address.
+    // 12345 work orders often carry only the caller's address, placing the case in the 村/居 only.
     let located = source != Source::Hotline || rng.random_bool(0.6);
-    let location = located.then(|| Location {
-        lon: round6(village.lon + 0.004 * (rng.random::<f64>() * 2.0 - 1.0)),
-        lat: round6(village.lat + 0.0035 * (rng.random::<f64>() * 2.0 - 1.0)),
-        coord_sys,
+    let location = located.then(|| {
+        let p = from_wgs84(grid.random_point(rng), coord_sys);
+        Location {
+            lon: round6(p.lon),
+            lat: round6(p.lat),
+            coord_sys,
+        }
     });
+    let region_code = if located {
+        grid.code.clone()
+    } else {
+        village.code.clone()
+    };
     Spot {
         region_code,
         address: format!("{}{}", town.name, short),
@@ -453,5 +520,33 @@ mod tests {
         );
         let mut rng = StdRng::seed_from_u64(3);
         assert!(mobile(&mut rng).len() == 11 && person(&mut rng).chars().count() >= 2);
+    }
+
+    #[test]
+    fn points_lie_in_their_grid_in_either_system() {
+        use chengyun_places::coord::to_wgs84;
+        let places = Places::new(&DemoTowns::bundled());
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut grids = 0;
+        for town in &places.towns {
+            for village in &town.villages {
+                assert!(!village.grids.is_empty());
+                assert!(
+                    village
+                        .grids
+                        .iter()
+                        .all(|g| g.code.starts_with(&village.code) && g.code.len() == 15)
+                );
+                for grid in village.grids.iter().step_by(7) {
+                    grids += 1;
+                    for sys in [CoordSys::Wgs84, CoordSys::Gcj02] {
+                        let p = from_wgs84(grid.random_point(&mut rng), sys);
+                        let back = to_wgs84(LonLat::new(round6(p.lon), round6(p.lat)), sys);
+                        assert!(grid.covers(back), "{} {sys:?} {back:?}", grid.code);
+                    }
+                }
+            }
+        }
+        assert!(grids > 1000);
     }
 }

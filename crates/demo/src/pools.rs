@@ -421,7 +421,7 @@ fn iot_weight(c: &Cat) -> f64 {
 }
 
 /// The 责任清单 in brief: which kind of unit leads a category.
-fn route_of(c: &Category) -> Route {
+pub(crate) fn route_of(c: &Category) -> Route {
     let n = c.name.as_str();
     let major = c.major_name.as_str();
     if c.kind == CategoryKind::Component {

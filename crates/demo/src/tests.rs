@@ -31,7 +31,12 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| Fixture {
-        towns: DemoTowns::bundled(),
+        // With the generated grids as regions, as a demo database has them.
+        towns: {
+            let bundled = DemoTowns::bundled();
+            let shapes = chengyun_places::demo_geo::demo_shapes(&bundled);
+            chengyun_places::demo_geo::with_grid_regions(&bundled, &shapes)
+        },
         catalog: CategoryCatalog::bundled().unwrap(),
         calendar: WorkCalendar::china_default(),
         steps: StepLimits::default(),

@@ -162,6 +162,7 @@ pub fn walk(e: &Engine, rng: &mut StdRng, at: Millis, source: Source) -> (Case, 
         region_code: spot.region_code.clone(),
         address: Some(spot.address.clone()),
         location: spot.location,
+        placement: None,
         reporter,
         photos: vec![],
     };

@@ -1,5 +1,6 @@
 //! The bundled demo data (`data/demo/towns.json`): the seed towns 航头镇, 虹桥镇 and 新海镇 with their
-//! real 村/居 codes, illustrative 片区 and 单元网格, typical 处置单位 and one demo user per role.
+//! real 村/居 codes, illustrative 片区, typical 处置单位 and one demo user per role. Their 单元网格
+//! are not listed here: `chengyun_places::demo_geo` generates them with approximate geometry.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -136,7 +137,7 @@ mod tests {
         assert_eq!(t.get(HANGTOU).unwrap().name, "航头镇");
         assert_eq!(t.get(HONGQIAO).unwrap().name, "虹桥镇");
         assert_eq!(t.get(XINHAI).unwrap().name, "新海镇");
-        assert_eq!(t.town_of("310115137201001").unwrap().code, HANGTOU);
+        assert_eq!(t.town_of("310115137201").unwrap().code, HANGTOU);
     }
 
     #[test]
@@ -147,14 +148,12 @@ mod tests {
         assert_eq!(ht.iter().filter(|v| v.name.ends_with('村')).count(), 13);
         assert_eq!(villages(&t, HONGQIAO).len(), 39);
         assert_eq!(villages(&t, XINHAI).len(), 5);
-        // every 航头镇 village sits in a 片区 and has two grids
+        // every 航头镇 village sits in a 片区; grids are generated, not listed
         for v in ht {
             let parent = t.get(v.parent.as_deref().unwrap()).unwrap();
             assert_eq!(parent.level, RegionLevel::Area, "{}", v.code);
-            let grids: Vec<_> = t.children(&v.code).collect();
-            assert_eq!(grids.len(), 2, "{}", v.code);
-            assert!(grids.iter().all(|g| g.level == RegionLevel::Grid));
         }
+        assert!(t.iter().all(|r| r.level != RegionLevel::Grid));
     }
 
     #[test]

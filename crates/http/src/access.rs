@@ -55,6 +55,13 @@ pub fn sees_reporter(actor: &Actor, case: &Case) -> bool {
         })
 }
 
+/// The unit whose tasks alone the actor may see: unit staff (处置人员 without a region-wide role)
+/// see the shared case facts and their own unit's tasks, not other units' answers (联勤联动).
+pub fn task_view_unit(actor: &Actor) -> Option<&str> {
+    let unit_staff_only = actor.roles.iter().all(|r| *r == Role::Handler) && actor.scope.region.is_none();
+    actor.unit().filter(|_| unit_staff_only)
+}
+
 /// Roles that may search by reporter.
 pub fn may_search_reporter(actor: &Actor) -> bool {
     actor.has_any(&[Role::Operator, Role::ShiftLead])
@@ -74,10 +81,22 @@ pub fn allowed_actions(actor: &Actor, case: &Case) -> Vec<ActionKind> {
         .into_iter()
         .filter(|a| *a != ActionKind::Report)
         .filter(|a| a.acting_role(&actor.roles).is_some() && a.rule().states.contains(&case.status))
-        .filter(|a| {
+        .filter(|a| match a {
             // Task actions need an open task of the actor's own unit.
-            !matches!(a, ActionKind::AcceptTask | ActionKind::ReturnTask | ActionKind::Feedback | ActionKind::RequestExtension | ActionKind::RequestHold)
-                || actor.unit().is_some_and(|u| case.open_task_of(u).is_some())
+            ActionKind::AcceptTask | ActionKind::ReturnTask | ActionKind::Feedback | ActionKind::RequestExtension | ActionKind::RequestHold => {
+                actor.unit().is_some_and(|u| case.open_task_of(u).is_some())
+            }
+            ActionKind::ReleaseTask => may_release_some_task(actor, case),
+            _ => true,
         })
         .collect()
+}
+
+/// 释放协办 makes sense when an assist task is open, and for a handler only as the lead unit.
+fn may_release_some_task(actor: &Actor, case: &Case) -> bool {
+    let current = |t: &&chengyun_domain::case::Task| t.round == case.reopens && t.status.is_active();
+    let open_assist = case.tasks.iter().filter(current).any(|t| t.role == TaskRole::Assist && t.status.is_open());
+    open_assist
+        && (actor.has(Role::Dispatcher)
+            || actor.unit().is_some_and(|u| case.tasks.iter().filter(current).any(|t| t.role == TaskRole::Lead && t.unit == u)))
 }

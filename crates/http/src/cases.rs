@@ -14,6 +14,7 @@ use chengyun_domain::deadline::Lamp;
 use chengyun_domain::org::Actor;
 use chengyun_domain::region::RegionLevel;
 use chengyun_domain::time::parse_instant;
+use chengyun_places::coord::{self, LonLat};
 use chengyun_storage::CaseQuery;
 
 use crate::access::{can_see, may_search_reporter, region_in_scope, scope_filter};
@@ -50,11 +51,18 @@ struct CreateCase {
     photos: Vec<String>,
 }
 
-/// The region a new report belongs to: the one named, else the reporter's own (if it is a town
-/// or narrower), else the instance default.
-fn resolve_region(body_region: Option<String>, actor: &Actor, reference: &Reference, default: Option<&str>) -> ApiResult<String> {
+/// The region a new report belongs to: where its point fell (a 单元网格 where grids exist), else
+/// the one named, else the reporter's own (if it is a town or narrower), else the instance default.
+fn resolve_region(
+    located: Option<String>,
+    body_region: Option<String>,
+    actor: &Actor,
+    reference: &Reference,
+    default: Option<&str>,
+) -> ApiResult<String> {
     let tree = &reference.regions;
-    let code = match body_region.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()) {
+    // A named region is checked even when the point decides: bad input is never silently ignored.
+    let named = match body_region.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()) {
         Some(code) => {
             let region = tree
                 .get(&code)
@@ -62,8 +70,23 @@ fn resolve_region(body_region: Option<String>, actor: &Actor, reference: &Refere
             if matches!(region.level, RegionLevel::City | RegionLevel::District) {
                 return Err(ApiError::invalid("region_too_coarse", "region", "请指明街镇或更小的区划（region）"));
             }
-            code
+            Some(code)
         }
+        None => None,
+    };
+    let located = located.filter(|code| tree.get(code).is_some_and(|r| !matches!(r.level, RegionLevel::City | RegionLevel::District)));
+    if let Some(code) = located {
+        if !region_in_scope(actor, tree, &code) {
+            return Err(ApiError::invalid(
+                "location_out_of_scope",
+                "location",
+                format!("坐标位于“{}”，不在您的管辖范围内", reference.region_name(&code).unwrap_or(&code)),
+            ));
+        }
+        return Ok(code);
+    }
+    let code = match named {
+        Some(code) => code,
         None => actor
             .scope
             .region
@@ -99,7 +122,13 @@ async fn create(
         .get(body.category.trim())
         .filter(|c| c.active)
         .ok_or_else(|| ApiError::invalid("unknown_category", "category", format!("案件类别编码“{}”不存在或已停用", body.category)))?;
-    let region_code = resolve_region(body.region, &actor, &reference, state.config.default_region.as_deref())?;
+    let places = state.places().await?;
+    let placement = body
+        .location
+        .filter(|l| l.lon.is_finite() && l.lat.is_finite() && l.is_plausible())
+        .and_then(|l| crate::places::place(&places, coord::to_wgs84(LonLat::new(l.lon, l.lat), l.coord_sys)));
+    let located = placement.as_ref().and_then(|p| p.region.clone());
+    let region_code = resolve_region(located, body.region, &actor, &reference, state.config.default_region.as_deref())?;
     check_photos(&state, &actor, &body.photos, "photos").await?;
     if let Some(phone) = &body.reporter.phone
         && !phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' ')
@@ -113,6 +142,7 @@ async fn create(
         region_code: region_code.clone(),
         address: body.address,
         location: body.location,
+        placement,
         reporter: body.reporter,
         photos: body.photos,
     };
@@ -138,7 +168,13 @@ fn parse_id(raw: &str) -> ApiResult<i64> {
     raw.parse().map_err(|_| ApiError::not_found("案件"))
 }
 
-async fn read(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn read(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let out = crate::places::out_coord_sys(&params)?;
     let reference = state.reference().await?;
     let case = visible_case(&state, &actor, &reference, parse_id(&id)?).await?;
     let events = state.store.case_events(case.id).await?;
@@ -152,6 +188,9 @@ async fn read(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Pa
     }
     let mut view = case_view(&case, Some(&events), &actor, &reference, now_ms());
     view["duplicates"] = Value::Array(duplicates);
+    if let Some(p) = &case.facts.placement {
+        view["placement"] = crate::places::placement_view(p, &reference, out);
+    }
     Ok(Json(view))
 }
 
@@ -179,7 +218,8 @@ async fn act(
     if expected != case.version {
         return Err(chengyun_storage::StoreError::Conflict.into());
     }
-    let command: Command = from_value(body)?;
+    let mut command: Command = from_value(body)?;
+    crate::routing::fill_proposed_units(&mut command, &case, &reference)?;
     for (i, unit) in command.unit_codes().iter().enumerate() {
         if !reference.units.get(unit).is_some_and(|u| u.active) {
             return Err(ApiError::invalid("unknown_unit", &format!("units[{i}]"), format!("处置单位“{unit}”不存在或已停用")));
@@ -206,6 +246,9 @@ async fn act(
         ApiError::internal()
     })?;
     state.store.append_event(&case, &next, &event).await?;
+    if kind == case::ActionKind::File {
+        next = crate::routing::auto_dispatch(&state, next, &reference).await;
+    }
     Ok(Json(case_view(&next, None, &actor, &reference, now)))
 }
 
@@ -263,6 +306,11 @@ fn list_query(params: &HashMap<String, String>, actor: &Actor, reference: &Refer
     }
     q.created_from = instant("created_from")?;
     q.created_to = instant("created_to")?;
+    match get("place_flag") {
+        None => {}
+        Some(case::PLACE_FLAG_OUTSIDE_GRID) => q.place_flag = Some(case::PLACE_FLAG_OUTSIDE_GRID.into()),
+        Some(other) => return Err(ApiError::invalid("invalid_parameter", "place_flag", format!("参数 place_flag 只能为 outside_grid，收到“{other}”"))),
+    }
     if let Some(v) = get("merged_into") {
         q.merged_into = Some(v.parse().map_err(|_| ApiError::invalid("invalid_parameter", "merged_into", "参数 merged_into 须为案件 id"))?);
     }

@@ -16,17 +16,24 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds to wait, for 429.
     pub retry_after: Option<u64>,
+    /// Every problem found, when there are several (e.g. one per feature of an import).
+    pub details: Option<serde_json::Value>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, retry_after: None }
+        Self { status, code, message: message.into(), field: None, retry_after: None, details: None }
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
         self
     }
 
@@ -58,7 +65,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        let mut body = json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
+        if let Some(details) = self.details {
+            body["error"]["details"] = details;
+        }
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -73,7 +83,7 @@ impl From<Refusal> for ApiError {
             RefusalKind::Forbidden => StatusCode::FORBIDDEN,
             RefusalKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
         };
-        Self { status, code: r.code, message: r.message, field: r.field, retry_after: None }
+        Self { status, code: r.code, message: r.message, field: r.field, retry_after: None, details: None }
     }
 }
 

@@ -1,5 +1,6 @@
 //! chengyun's HTTP API under `/api/v1`, organised by area: accounts, cases, attachments,
-//! administration, audit, and meta (health, categories, OpenAPI).
+//! places (locate, boundaries), routing (责任清单), administration, audit, and meta (health,
+//! categories, OpenAPI).
 
 mod access;
 mod admin;
@@ -10,6 +11,9 @@ mod cases;
 mod error;
 mod json;
 mod meta;
+mod places;
+mod routing;
+mod routing_csv;
 pub mod openapi;
 pub mod seed;
 mod state;
@@ -24,6 +28,8 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::hash_password;
 pub use error::ApiError;
+pub use places::{import_boundaries, import_spec};
+pub use routing::{export_rules, import_rules};
 pub use state::{now_ms, AppState, Config, Reference, HOLIDAYS_KEY, SCHEDULE_KEY, STEP_LIMITS_KEY};
 
 /// JSON bodies are small; photos go through `/attachments` with their own limit.
@@ -38,9 +44,12 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(meta::routes())
+        .merge(places::routes())
+        .merge(routing::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(attachments::routes(max_upload))
         .layer(RequestBodyLimitLayer::new(max_upload.max(MAX_JSON_BYTES)))
+        .merge(places::import_routes(state.config.max_import_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(TraceLayer::new_for_http())
         .fallback(|| async { ApiError::not_found("接口") })

@@ -1,11 +1,11 @@
 //! Data a fresh database needs: the bundled category tables, and for demos the three seed towns
-//! with their units and one user per role.
+//! with their units, one user per role, approximate boundaries and a 责任清单.
 
-
-
-use chengyun_domain::category::CategoryTable;
+use chengyun_domain::category::{CategoryCatalog, CategoryTable};
 use chengyun_domain::demo::DemoTowns;
-use chengyun_storage::{AuditActor, NewUser, Store, StoreError};
+use chengyun_domain::region::Region;
+use chengyun_places::geometry;
+use chengyun_storage::{AuditActor, NewUser, RegionGeometry, Store, StoreError};
 
 /// Loads the bundled category tables into a database that has none.
 pub async fn ensure_categories(store: &dyn Store) -> Result<(), StoreError> {
@@ -49,6 +49,31 @@ pub async fn load_demo(store: &dyn Store) -> Result<(), StoreError> {
                 &system,
             )
             .await?;
+    }
+    // Boundaries and rules only into a database that has none: an admin's own are never replaced.
+    if store.geometry_version().await? == 0 {
+        let shapes = tokio::task::spawn_blocking(move || chengyun_places::demo_geo::demo_shapes(&DemoTowns::bundled()))
+            .await
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let records: Vec<RegionGeometry> = shapes
+            .into_iter()
+            .map(|s| RegionGeometry {
+                geometry: geometry::to_stored(&s.shape),
+                approximate: s.approximate,
+                region: Region { code: s.code, name: s.name, level: s.level, parent: s.parent },
+            })
+            .collect();
+        let detail = format!("演示区划边界（示意，非官方边界）：{} 个", records.len());
+        store.import_region_geometries(&records, &system, detail).await?;
+        tracing::info!(boundaries = records.len(), "loaded approximate demo boundaries and grids");
+    }
+    if store.list_routing_rules().await?.is_empty() {
+        let tables = store.list_category_tables().await?;
+        let catalog = CategoryCatalog::new(if tables.is_empty() { CategoryTable::bundled() } else { tables })
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let rules = chengyun_demo::demo_rules(&demo, &catalog);
+        store.replace_routing_rules(&[], &rules, &system).await?;
+        tracing::info!(rules = rules.len(), "loaded the demo 责任清单");
     }
     tracing::info!(
         regions = demo.regions.len(),

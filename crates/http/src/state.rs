@@ -13,8 +13,10 @@ use chengyun_domain::category::{CategoryCatalog, CategoryTable};
 use chengyun_domain::deadline::StepLimits;
 use chengyun_domain::org::Unit;
 use chengyun_domain::region::RegionTree;
+use chengyun_domain::routing::ResponsibilityList;
 use chengyun_domain::Millis;
-use chengyun_storage::Store;
+use chengyun_places::locate::LocateIndex;
+use chengyun_storage::{GeometryScope, Store};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -35,6 +37,8 @@ pub struct Config {
     /// Region given to reports that name none and whose reporter has no narrower scope.
     pub default_region: Option<String>,
     pub max_upload_bytes: usize,
+    /// Largest boundary file (GeoJSON) the import endpoint accepts.
+    pub max_import_bytes: usize,
     /// How stale the cached reference data may get (other instances' admin changes).
     pub reference_ttl: Duration,
 }
@@ -48,6 +52,7 @@ impl Default for Config {
             max_failures_per_address: 30,
             default_region: None,
             max_upload_bytes: 10 * 1024 * 1024,
+            max_import_bytes: 64 * 1024 * 1024,
             reference_ttl: Duration::from_secs(30),
         }
     }
@@ -60,6 +65,10 @@ pub struct Reference {
     pub units: BTreeMap<String, Unit>,
     pub calendar: WorkCalendar,
     pub steps: StepLimits,
+    /// 责任清单
+    pub routing: ResponsibilityList,
+    /// Version of the stored boundaries this data was loaded with.
+    pub geometry_version: i64,
     loaded_at: Instant,
 }
 
@@ -89,7 +98,9 @@ impl Reference {
             Some(s) => serde_json::from_str(&s).map_err(|e| corrupt("step limits", e.to_string()))?,
             None => StepLimits::default(),
         };
-        Ok(Reference { catalog, regions, units, calendar, steps, loaded_at: Instant::now() })
+        let routing = ResponsibilityList::new(store.list_routing_rules().await?).map_err(|e| corrupt("routing rules", e.to_string()))?;
+        let geometry_version = store.geometry_version().await?;
+        Ok(Reference { catalog, regions, units, calendar, steps, routing, geometry_version, loaded_at: Instant::now() })
     }
 
     pub fn unit_name(&self, code: &str) -> Option<&str> {
@@ -101,17 +112,65 @@ impl Reference {
     }
 }
 
+/// The point → region index over the stored boundaries, and the version it was built from.
+pub struct Places {
+    pub index: LocateIndex,
+    pub version: i64,
+}
+
+impl Places {
+    async fn load(store: &dyn Store, version: i64) -> ApiResult<Places> {
+        let stored = store.region_geometries(GeometryScope::All).await?;
+        // Parsing and indexing tens of thousands of polygons is CPU work: keep it off the runtime.
+        let index = tokio::task::spawn_blocking(move || {
+            let shapes = stored.into_iter().filter_map(|g| match chengyun_places::geometry::from_stored(&g.geometry) {
+                Ok(shape) => Some((g.region.code, g.region.level, shape)),
+                Err(e) => {
+                    tracing::error!(region = %g.region.code, error = %e, "stored boundary is invalid; left out of the index");
+                    None
+                }
+            });
+            LocateIndex::build(shapes)
+        })
+        .await
+        .map_err(|_| ApiError::internal())?;
+        Ok(Places { index, version })
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     reference: Arc<RwLock<Arc<Reference>>>,
+    places: Arc<RwLock<Arc<Places>>>,
 }
 
 impl AppState {
     pub async fn new(store: Arc<dyn Store>, config: Config) -> ApiResult<AppState> {
         let reference = Reference::load(&*store).await?;
-        Ok(AppState { store, config: Arc::new(config), reference: Arc::new(RwLock::new(Arc::new(reference))) })
+        let places = Places::load(&*store, reference.geometry_version).await?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            reference: Arc::new(RwLock::new(Arc::new(reference))),
+            places: Arc::new(RwLock::new(Arc::new(places))),
+        })
+    }
+
+    /// The locate index, rebuilt when the boundaries changed (here or on another instance, seen
+    /// when the reference data is next reloaded).
+    pub async fn places(&self) -> ApiResult<Arc<Places>> {
+        let wanted = self.reference().await?.geometry_version;
+        let current = self.places.read().await.clone();
+        if current.version == wanted {
+            return Ok(current);
+        }
+        let mut slot = self.places.write().await;
+        if slot.version != wanted {
+            *slot = Arc::new(Places::load(&*self.store, wanted).await?);
+        }
+        Ok(slot.clone())
     }
 
     /// The current reference data, reloaded when older than the configured TTL.

@@ -4,14 +4,14 @@
 use serde_json::{json, Value};
 
 use chengyun_domain::calendar::WorkCalendar;
-use chengyun_domain::case::{Case, Event};
+use chengyun_domain::case::{Case, CaseStatus, Event};
 use chengyun_domain::deadline::Clock;
 use chengyun_domain::org::Actor;
 use chengyun_domain::time::format_local;
 use chengyun_domain::Millis;
 use chengyun_storage::{CaseSummary, StoredEvent, UserRecord};
 
-use crate::access::{allowed_actions, sees_reporter};
+use crate::access::{allowed_actions, sees_reporter, task_view_unit};
 use crate::state::Reference;
 
 pub fn time(at: Millis) -> String {
@@ -77,9 +77,11 @@ pub fn case_view(case: &Case, events: Option<&[StoredEvent]>, actor: &Actor, ref
     let cal = &reference.calendar;
     let category = reference.catalog.get(&case.facts.category);
     let reporter = if sees_reporter(actor, case) { case.facts.reporter.clone() } else { case.facts.reporter.masked() };
+    let own_unit = task_view_unit(actor);
     let tasks: Vec<Value> = case
         .tasks
         .iter()
+        .filter(|t| own_unit.is_none_or(|u| t.unit == u))
         .map(|t| {
             json!({
                 "id": t.id,
@@ -114,6 +116,8 @@ pub fn case_view(case: &Case, events: Option<&[StoredEvent]>, actor: &Actor, ref
         "region_name": reference.region_name(&case.facts.region_code),
         "address": case.facts.address,
         "location": case.facts.location,
+        "placement": case.facts.placement.as_ref().map(|p| crate::places::placement_view(p, reference, chengyun_domain::case::CoordSys::Wgs84)),
+        "place_flag": case.facts.placement.as_ref().and_then(|p| p.flag()),
         "reporter": reporter,
         "photos": case.facts.photos,
         "disposal_limit": case.facts.disposal_limit,
@@ -134,8 +138,14 @@ pub fn case_view(case: &Case, events: Option<&[StoredEvent]>, actor: &Actor, ref
         "counts": {"urges": case.urges, "returns": case.returns, "reworks": case.reworks, "reopens": case.reopens, "holds": case.holds},
         "allowed_actions": allowed_actions(actor, case),
     });
+    if matches!(case.status, CaseStatus::Filed | CaseStatus::Returned) {
+        view["routing"] = crate::routing::proposal_view(case, reference);
+    }
     if let Some(events) = events {
-        view["timeline"] = events.iter().map(|e| event_view(&e.event)).collect();
+        let hidden = |e: &Event| {
+            own_unit.is_some_and(|u| e.change.task().is_some_and(|id| case.task(id).is_some_and(|t| t.unit != u)))
+        };
+        view["timeline"] = events.iter().filter(|e| !hidden(&e.event)).map(|e| event_view(&e.event)).collect();
     }
     view
 }
@@ -169,5 +179,6 @@ pub fn summary_view(s: &CaseSummary, reference: &Reference, now: Millis) -> Valu
         "lamp": lamp,
         "due_at": opt_time(s.due_at),
         "overall_due_at": time(s.overall_due_at),
+        "place_flag": s.place_flag,
     })
 }

@@ -17,6 +17,7 @@ use chengyun_domain::case::{Case, Event};
 use chengyun_domain::category::CategoryTable;
 use chengyun_domain::org::Unit;
 use chengyun_domain::region::Region;
+use chengyun_domain::routing::RoutingRule;
 use chengyun_domain::Millis;
 
 pub use error::StoreError;
@@ -61,6 +62,19 @@ pub trait Store: Send + Sync + 'static {
     // --- places, units, categories, settings ---
     async fn list_regions(&self) -> Result<Vec<Region>>;
     async fn upsert_region(&self, region: &Region, by: &AuditActor) -> Result<()>;
+    /// Writes regions with their boundaries (new or replacing) in one transaction and bumps
+    /// the geometry version; returns the new version.
+    async fn import_region_geometries(&self, regions: &[RegionGeometry], by: &AuditActor, detail: String) -> Result<i64>;
+    async fn region_geometries(&self, scope: GeometryScope<'_>) -> Result<Vec<RegionGeometry>>;
+    /// Changes with every boundary import (0 before the first).
+    async fn geometry_version(&self) -> Result<i64>;
+    /// 责任清单
+    async fn list_routing_rules(&self) -> Result<Vec<RoutingRule>>;
+    async fn put_routing_rule(&self, rule: &RoutingRule, by: &AuditActor) -> Result<()>;
+    /// False when there was no such rule.
+    async fn delete_routing_rule(&self, category: &str, region: &str, by: &AuditActor) -> Result<bool>;
+    /// Replaces the rules set within a region subtree (code prefixes); returns how many were removed.
+    async fn replace_routing_rules(&self, prefixes: &[String], rules: &[RoutingRule], by: &AuditActor) -> Result<u64>;
     async fn list_units(&self) -> Result<Vec<Unit>>;
     async fn upsert_unit(&self, unit: &Unit, by: &AuditActor) -> Result<()>;
     async fn list_category_tables(&self) -> Result<Vec<CategoryTable>>;

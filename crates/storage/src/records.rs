@@ -101,6 +101,8 @@ pub struct CaseQuery {
     pub reporter: Option<String>,
     /// Duplicates merged (合并) into this case.
     pub merged_into: Option<i64>,
+    /// Cases with this place flag (`outside_grid`).
+    pub place_flag: Option<String>,
     /// The data scope of the asker: visible = in these regions OR involving this unit.
     pub scope: Option<ScopeFilter>,
     pub page: i64,
@@ -134,6 +136,8 @@ pub struct CaseSummary {
     pub yellow_at: Option<Millis>,
     pub due_at: Option<Millis>,
     pub overall_due_at: Millis,
+    /// `outside_grid` when the reported point lies in no 单元网格.
+    pub place_flag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,3 +170,27 @@ pub struct AttachmentMeta {
 pub fn event_audit_action(action: ActionKind) -> String {
     format!("case.{}", action.as_str())
 }
+
+/// A region's boundary as stored: a GeoJSON geometry in WGS-84.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionGeometry {
+    pub region: chengyun_domain::region::Region,
+    pub geometry: String,
+    /// Generated or otherwise not an official outline (示意).
+    pub approximate: bool,
+}
+
+/// Which stored boundaries to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeometryScope<'a> {
+    /// Every region with a boundary (to build the locate index).
+    All,
+    /// One region.
+    Code(&'a str),
+    /// The children of a region (for maps).
+    ChildrenOf(&'a str),
+}
+
+/// The settings key whose value changes with every boundary import, so that every instance
+/// rebuilds its locate index.
+pub const GEOMETRY_VERSION_KEY: &str = "places.geometry_version";

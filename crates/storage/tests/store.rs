@@ -44,6 +44,7 @@ async fn round_trip(backend: Backend) {
         region_code: "310115137001".into(),
         address: None,
         location: Some(Location { lon: 121.6, lat: 31.05, coord_sys: CoordSys::Wgs84 }),
+        placement: None,
         reporter: Reporter { name: Some("李四".into()), phone: Some("13900001111".into()), wants_reply: false },
         photos: vec![],
     };

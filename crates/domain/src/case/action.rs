@@ -30,6 +30,8 @@ pub enum ActionKind {
     ReturnTask,
     /// 处置反馈
     Feedback,
+    /// 释放协办 — the 主办 unit or the dispatcher lets a 协办 unit off its task (联勤联动).
+    ReleaseTask,
     /// 派核查
     RequestCheck,
     /// 核查 (passed → 待结案, failed → 返工)
@@ -67,7 +69,7 @@ const OPEN_STATES: &[CaseStatus] =
 const TASK_STATES: &[CaseStatus] = &[Dispatched, Returned];
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 22] = [
+    pub const ALL: [ActionKind; 23] = [
         ActionKind::Report,
         ActionKind::Register,
         ActionKind::RequestVerification,
@@ -78,6 +80,7 @@ impl ActionKind {
         ActionKind::AcceptTask,
         ActionKind::ReturnTask,
         ActionKind::Feedback,
+        ActionKind::ReleaseTask,
         ActionKind::RequestCheck,
         ActionKind::Check,
         ActionKind::Close,
@@ -104,6 +107,7 @@ impl ActionKind {
             ActionKind::AcceptTask => (&[Handler], TASK_STATES),
             ActionKind::ReturnTask => (&[Handler], TASK_STATES),
             ActionKind::Feedback => (&[Handler], TASK_STATES),
+            ActionKind::ReleaseTask => (&[Dispatcher, Handler], &[Dispatched]),
             ActionKind::RequestCheck => (&[Operator, ShiftLead], &[Processed]),
             ActionKind::Check => (&[Inspector], &[Checking]),
             ActionKind::Close => (&[ShiftLead], &[Checked]),
@@ -132,6 +136,7 @@ impl ActionKind {
             ActionKind::AcceptTask => "accept_task",
             ActionKind::ReturnTask => "return_task",
             ActionKind::Feedback => "feedback",
+            ActionKind::ReleaseTask => "release_task",
             ActionKind::RequestCheck => "request_check",
             ActionKind::Check => "check",
             ActionKind::Close => "close",
@@ -159,6 +164,7 @@ impl ActionKind {
             ActionKind::AcceptTask => "接单",
             ActionKind::ReturnTask => "退单",
             ActionKind::Feedback => "处置反馈",
+            ActionKind::ReleaseTask => "释放协办",
             ActionKind::RequestCheck => "派核查",
             ActionKind::Check => "核查",
             ActionKind::Close => "结案",
@@ -196,7 +202,7 @@ mod tests {
             ids,
             [
                 "report", "register", "request_verification", "verify", "file", "void", "dispatch",
-                "accept_task", "return_task", "feedback", "request_check", "check", "close",
+                "accept_task", "return_task", "feedback", "release_task", "request_check", "check", "close",
                 "request_extension", "approve_extension", "request_hold", "approve_hold", "resume",
                 "urge", "merge", "revisit", "reopen"
             ]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::action::ActionKind;
-use super::model::{Location, Reporter, Satisfaction, Source};
+use super::model::{Location, Placement, Reporter, Satisfaction, Source};
 use crate::TimeLimit;
 
 /// A new report (上报).
@@ -16,6 +16,8 @@ pub struct NewReport {
     pub region_code: String,
     pub address: Option<String>,
     pub location: Option<Location>,
+    /// Filled by the platform from `location` and the boundaries (never by the reporter).
+    pub placement: Option<Placement>,
     pub reporter: Reporter,
     pub photos: Vec<String>,
 }
@@ -48,7 +50,9 @@ pub enum Command {
         reason: String,
     },
     Dispatch {
-        /// Unit codes; the first leads (主办), the others assist (协办).
+        /// Unit codes; the first leads (主办), the others assist (协办). Left empty, the
+        /// platform takes the 责任清单's proposal.
+        #[serde(default)]
         units: Vec<String>,
         #[serde(default)]
         note: Option<String>,
@@ -64,6 +68,11 @@ pub enum Command {
         text: String,
         #[serde(default)]
         photos: Vec<String>,
+    },
+    /// 释放协办: a 协办 task that is no longer needed.
+    ReleaseTask {
+        task: u32,
+        reason: String,
     },
     RequestCheck {
         #[serde(default)]
@@ -143,6 +152,7 @@ impl Command {
             Command::AcceptTask { .. } => ActionKind::AcceptTask,
             Command::ReturnTask { .. } => ActionKind::ReturnTask,
             Command::Feedback { .. } => ActionKind::Feedback,
+            Command::ReleaseTask { .. } => ActionKind::ReleaseTask,
             Command::RequestCheck { .. } => ActionKind::RequestCheck,
             Command::Check { .. } => ActionKind::Check,
             Command::Close { .. } => ActionKind::Close,
@@ -163,6 +173,7 @@ impl Command {
         let text = match self {
             Command::Void { reason }
             | Command::ReturnTask { reason }
+            | Command::ReleaseTask { reason, .. }
             | Command::RequestExtension { reason, .. }
             | Command::RequestHold { reason }
             | Command::Reopen { reason } => Some(reason),

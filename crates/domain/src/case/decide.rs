@@ -119,6 +119,7 @@ pub fn report(
         region_code: report.region_code,
         address: report.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()),
         location: report.location,
+        placement: report.placement,
         reporter: report.reporter,
         photos: report.photos,
         disposal_limit,
@@ -201,6 +202,10 @@ pub fn decide(case: &Case, actor: &Actor, command: &Command, ctx: &Context) -> R
             let others_done = current_tasks(case).filter(|t| t.id != task.id).all(|t| t.status == TaskStatus::Done);
             let next = (others_done && case.status == CaseStatus::Dispatched).then(|| planner.clock(Step::RequestCheck, now));
             Change::FedBack { task: task.id, text, photos: photos.clone(), next }
+        }
+        Command::ReleaseTask { task, reason } => {
+            required_text("reason", "释放原因", reason)?;
+            release(case, actor, role, *task, &planner, now)?
         }
         Command::RequestCheck { .. } => Change::CheckRequested { next: planner.clock(Step::Check, now) },
         Command::Check { passed, photos, .. } => {
@@ -348,6 +353,31 @@ fn dispatch(case: &Case, units: &[String], planner: &Planner, now: Millis) -> Re
         && current.iter().filter(|t| !cancelled.contains(&t.id)).all(|t| t.status == TaskStatus::Done);
     let next = all_done.then(|| planner.clock(Step::RequestCheck, now));
     Ok(Change::Dispatched { tasks, kept, cancelled, next })
+}
+
+/// 释放协办: only an open 协办 task of the current round; a handler may release only as the 主办 unit.
+fn release(case: &Case, actor: &Actor, role: Role, id: u32, planner: &Planner, now: Millis) -> Result<Change, Refusal> {
+    let task = current_tasks(case)
+        .find(|t| t.id == id)
+        .ok_or_else(|| Refusal::invalid("task_not_found", "task", format!("任务 {id} 不存在或已结束")))?;
+    if task.role != TaskRole::Assist {
+        return Err(Refusal::invalid("not_an_assist_task", "task", "只能释放协办任务，主办任务请改派"));
+    }
+    if !task.status.is_open() {
+        return Err(Refusal::invalid("task_not_open", "task", "该协办任务已反馈，无需释放"));
+    }
+    if role == Role::Handler {
+        let own_lead = actor.unit().is_some_and(|u| {
+            current_tasks(case).any(|t| t.role == TaskRole::Lead && t.unit == u)
+        });
+        if !own_lead {
+            return Err(Refusal::forbidden("not_lead_unit", "只有主办单位或派遣员可以释放协办任务"));
+        }
+    }
+    let mut rest = current_tasks(case).filter(|t| t.id != id).peekable();
+    let rest_done = rest.peek().is_some() && rest.all(|t| t.status == TaskStatus::Done);
+    let next = rest_done.then(|| planner.clock(Step::RequestCheck, now));
+    Ok(Change::TaskReleased { task: id, next })
 }
 
 /// The acting handler's open task on this case.

@@ -37,6 +37,22 @@ pub struct NewTask {
     pub clock: Clock,
 }
 
+impl Change {
+    /// The one task an event is about, if it is a task's own business (a unit's answer,
+    /// request or release). Other units' staff do not see such events.
+    pub fn task(&self) -> Option<u32> {
+        match self {
+            Change::TaskAccepted { task }
+            | Change::TaskReturned { task, .. }
+            | Change::FedBack { task, .. }
+            | Change::TaskReleased { task, .. }
+            | Change::ExtensionRequested { task, .. }
+            | Change::ExtensionDecided { task, .. } => Some(*task),
+            _ => None,
+        }
+    }
+}
+
 /// Which clock of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "clock", content = "task", rename_all = "snake_case")]
@@ -62,6 +78,8 @@ pub enum Change {
     TaskAccepted { task: u32 },
     TaskReturned { task: u32, next: Option<Clock> },
     FedBack { task: u32, text: String, #[serde(default)] photos: Vec<String>, next: Option<Clock> },
+    /// A 协办 task let off; `next` starts 派核查 when that leaves nothing to do.
+    TaskReleased { task: u32, next: Option<Clock> },
     CheckRequested { next: Clock },
     /// Passed: `next` is the 结案 clock. Failed (返工): `rework` restarts the fed-back tasks.
     Checked { passed: bool, #[serde(default)] photos: Vec<String>, next: Option<Clock>, rework: Vec<(u32, Clock)> },

@@ -152,6 +152,16 @@ impl Case {
                     self.status = CaseStatus::Processed;
                 }
             }
+            Change::TaskReleased { task, next } => {
+                let t = self.task_mut(e.seq, *task)?;
+                t.status = TaskStatus::Released;
+                t.extension_request = None;
+                t.clock.stop(at);
+                if next.is_some() {
+                    self.advance(at, next.as_ref());
+                    self.status = CaseStatus::Processed;
+                }
+            }
             Change::CheckRequested { next } => {
                 self.advance(at, Some(next));
                 self.status = CaseStatus::Checking;

@@ -195,6 +195,40 @@ impl Location {
     }
 }
 
+/// 定位 — where a reported point fell among the imported boundaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The point in WGS-84, whatever system it was reported in.
+    pub lon: f64,
+    pub lat: f64,
+    /// The deepest region whose boundary contains the point: a 单元网格 where grids exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub outcome: PlaceOutcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceOutcome {
+    /// In a 单元网格.
+    Grid,
+    /// Inside a 村/居 or 街镇 boundary but in no grid.
+    Region,
+    /// Outside every boundary.
+    Outside,
+}
+
+impl Placement {
+    /// Flag shown to the operator when the point is in no grid: the case is kept, its place
+    /// must be checked by a person.
+    pub fn flag(&self) -> Option<&'static str> {
+        (self.outcome != PlaceOutcome::Grid).then_some(PLACE_FLAG_OUTSIDE_GRID)
+    }
+}
+
+/// The one place flag: the reported point lies in no 单元网格.
+pub const PLACE_FLAG_OUTSIDE_GRID: &str = "outside_grid";
+
 /// 反映人 — whoever reported the problem (a caller, a resident). Personal data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reporter {
@@ -264,6 +298,8 @@ pub enum TaskStatus {
     Returned,
     /// 已撤销 — dropped by a re-dispatch.
     Cancelled,
+    /// 已释放 — a 协办 task let off by the 主办 unit or the dispatcher.
+    Released,
 }
 
 impl TaskStatus {
@@ -372,6 +408,9 @@ pub struct CaseFacts {
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// Where `location` fell among the boundaries, when any were imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
     #[serde(default)]
     pub reporter: Reporter,
     #[serde(default)]

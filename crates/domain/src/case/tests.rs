@@ -106,6 +106,7 @@ fn new_report(source: Source) -> NewReport {
         region_code: "310115137001".into(),
         address: Some("航头路100号".into()),
         location: Some(Location { lon: 121.6, lat: 31.05, coord_sys: CoordSys::Gcj02 }),
+        placement: None,
         reporter: Reporter { name: Some("张三".into()), phone: Some("13812345678".into()), wants_reply: true },
         photos: vec![],
     }
@@ -203,6 +204,7 @@ fn sample(action: ActionKind) -> Command {
         ActionKind::AcceptTask => Command::AcceptTask { note: note() },
         ActionKind::ReturnTask => Command::ReturnTask { reason: "权属不清".into() },
         ActionKind::Feedback => Command::Feedback { text: "已处置".into(), photos: vec![] },
+        ActionKind::ReleaseTask => Command::ReleaseTask { task: 2, reason: "无需协办".into() },
         ActionKind::RequestCheck => Command::RequestCheck { note: note() },
         ActionKind::Check => Command::Check { passed: true, note: note(), photos: vec![] },
         ActionKind::Close => Command::Close { note: note() },
@@ -332,6 +334,36 @@ fn a_joint_dispatch_waits_for_every_unit() {
     assert_eq!(h.status(), CaseStatus::Dispatched, "the assisting unit has not answered yet");
     h.act(&handler_b(), Command::Feedback { text: "协办已处置".into(), photos: vec![] });
     assert_eq!(h.status(), CaseStatus::Processed);
+}
+
+#[test]
+fn the_lead_unit_releases_an_assist_and_the_case_goes_to_check() {
+    let mut h = case_in(CaseStatus::Filed);
+    h.act(&dispatcher(), dispatch_to(&[UNIT_A, UNIT_B]));
+    let release = |task| Command::ReleaseTask { task, reason: "主办已处置完毕，无需协办".into() };
+    let r = h.try_act(&handler_b(), release(2)).unwrap_err();
+    assert_eq!(r.code, "not_lead_unit", "an assisting unit cannot release itself");
+    let r = h.try_act(&handler_a(), release(1)).unwrap_err();
+    assert_eq!(r.code, "not_an_assist_task");
+    h.act(&handler_a(), Command::AcceptTask { note: note() });
+    h.act(&handler_a(), Command::Feedback { text: "主办已处置".into(), photos: vec![] });
+    assert_eq!(h.status(), CaseStatus::Dispatched);
+    let c = h.act(&handler_a(), release(2));
+    assert_eq!(c.status, CaseStatus::Processed, "lead done and the assist released");
+    assert_eq!(c.task(2).unwrap().status, TaskStatus::Released);
+    assert!(c.task(2).unwrap().clock.stopped_at.is_some(), "a released task's clock stops");
+}
+
+#[test]
+fn releasing_an_assist_before_the_lead_is_done_keeps_the_case_open() {
+    let mut h = case_in(CaseStatus::Filed);
+    h.act(&dispatcher(), dispatch_to(&[UNIT_A, UNIT_B]));
+    let c = h.act(&dispatcher(), Command::ReleaseTask { task: 2, reason: "协办单位不涉及".into() });
+    assert_eq!(c.status, CaseStatus::Dispatched);
+    let r = h.try_act(&dispatcher(), Command::ReleaseTask { task: 2, reason: "再次释放".into() }).unwrap_err();
+    assert_eq!(r.code, "task_not_found");
+    h.act(&handler_a(), Command::AcceptTask { note: note() });
+    assert_eq!(h.act(&handler_a(), Command::Feedback { text: "已处置".into(), photos: vec![] }).status, CaseStatus::Processed);
 }
 
 #[test]

@@ -66,8 +66,10 @@ async fn joint_dispatch_return_and_redispatch(b: Backend) {
     let case = app.act(&handler, &case, json!({"action": "accept_task"})).await;
     let case = app.act(&handler, &case, json!({"action": "feedback", "text": "主办已处置"})).await;
     assert_eq!(case["status"], "dispatched", "the new assisting unit has not answered");
-    let units: Vec<&str> = case["tasks"].as_array().unwrap().iter().map(|t| t["unit"].as_str().unwrap()).collect();
-    assert_eq!(units, ["310115137-cgzd", "310115137-hws", "310115137-scjg"]);
+    let units = |c: &Value| c["tasks"].as_array().unwrap().iter().map(|t| t["unit"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(units(&case), ["310115137-cgzd"], "a unit sees its own task only");
+    let (_, centre) = app.get(&format!("/api/v1/cases/{}", case["id"]), &dispatcher).await;
+    assert_eq!(units(&centre), ["310115137-cgzd", "310115137-hws", "310115137-scjg"]);
 }
 
 async fn extension_hold_urge_and_rework(b: Backend) {

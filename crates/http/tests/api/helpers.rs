@@ -140,7 +140,7 @@ pub fn new_case(source: &str) -> Value {
         "source": source,
         "region": "310115137001",
         "address": "航头路沪南公路路口",
-        "location": {"lon": 121.6012, "lat": 31.0349, "coord_sys": "gcj02"},
+        "location": {"lon": 121.5958, "lat": 31.0274, "coord_sys": "gcj02"},
         "reporter": {"name": "张三", "phone": "13812345678", "wants_reply": true},
     })
 }

@@ -8,5 +8,6 @@ mod audit;
 mod auth;
 mod concurrency;
 mod flows;
+mod places;
 mod refusals;
 mod scope;

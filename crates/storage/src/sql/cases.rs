@@ -16,7 +16,7 @@ use crate::{Result, StoreError};
 /// Columns written from a case's state, in this order.
 pub const CASE_COLUMNS: &str = "status, version, category, source, region_code, district_code, town_code, village_code, \
      lead_unit, reporter_name, reporter_phone, description, address, created_at, updated_at, closed_at, \
-     watch_yellow_at, watch_due_at, overall_due_at, merged_into";
+     watch_yellow_at, watch_due_at, overall_due_at, merged_into, place_flag";
 
 /// The 区, 街镇 and 村/居 a region code lies in, as far as the code tells (a 片区 code such as
 /// `310115137P01` names its town but no village).
@@ -51,6 +51,7 @@ pub fn case_args(case: &Case) -> Result<Vec<Arg>> {
         Arg::OptInt(watch.map(|w| w.1)),
         Arg::Int(case.overall.due_at),
         Arg::OptInt(case.merged_into),
+        Arg::OptText(case.facts.placement.as_ref().and_then(|p| p.flag()).map(str::to_string)),
     ])
 }
 
@@ -359,6 +360,9 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     if let Some(main) = q.merged_into {
         sql.push(" AND merged_into = ").arg(Arg::Int(main));
     }
+    if let Some(flag) = &q.place_flag {
+        sql.push(" AND place_flag = ").arg(Arg::Text(flag.clone()));
+    }
     // Lamps concern running cases only, a small set found through the partial indexes.
     match q.lamp {
         Some(Lamp::Red) => {
@@ -417,6 +421,7 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
 fn no_row_filters(q: &CaseQuery) -> bool {
     q.category.is_none()
         && q.merged_into.is_none()
+        && q.place_flag.is_none()
         && q.unit.is_none()
         && q.source.is_none()
         && q.lamp.is_none()
@@ -504,7 +509,7 @@ pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
     let mut page = Sql {
         text: format!(
             "SELECT id, number, status, version, category, source, region_code, lead_unit, description, address, \
-             created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at FROM cases \
+             created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, place_flag FROM cases \
              WHERE id IN (SELECT {id_column} FROM {from}{} ORDER BY {order} LIMIT ",
             where_clause.text
         ),
@@ -534,6 +539,7 @@ pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
                 yellow_at: r.try_get(13)?,
                 due_at: r.try_get(14)?,
                 overall_due_at: r.try_get(15)?,
+                place_flag: r.try_get(16)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -30,7 +30,7 @@ async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> Result<i64> 
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut **tx).await?.try_get(0)?)
 }
 
-async fn insert_rows(tx: &mut Transaction<'static, Any>, backend: Backend, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
+pub(super) async fn insert_rows(tx: &mut Transaction<'static, Any>, backend: Backend, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
     for chunk in rows.chunks(rows_per_statement(backend)) {
         let mut sql = Sql::new(head);
         for (i, row) in chunk.iter().enumerate() {

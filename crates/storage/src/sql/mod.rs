@@ -6,6 +6,7 @@ mod audit_log;
 mod bind;
 mod cases;
 mod import;
+mod places;
 pub mod postgres;
 mod reference;
 pub mod sqlite;
@@ -22,6 +23,7 @@ use chengyun_domain::case::{Case, Event};
 use chengyun_domain::category::CategoryTable;
 use chengyun_domain::org::Unit;
 use chengyun_domain::region::Region;
+use chengyun_domain::routing::RoutingRule;
 use chengyun_domain::Millis;
 
 use crate::audit::{AuditRecord, AuditReport};
@@ -204,6 +206,34 @@ impl Store for SqlStore {
 
     async fn upsert_region(&self, region: &Region, by: &AuditActor) -> Result<()> {
         reference::upsert_region(self, region, by).await
+    }
+
+    async fn import_region_geometries(&self, regions: &[RegionGeometry], by: &AuditActor, detail: String) -> Result<i64> {
+        places::import_region_geometries(self, regions, by, detail).await
+    }
+
+    async fn region_geometries(&self, scope: GeometryScope<'_>) -> Result<Vec<RegionGeometry>> {
+        places::region_geometries(&self.pool, scope).await
+    }
+
+    async fn geometry_version(&self) -> Result<i64> {
+        places::geometry_version(&self.pool).await
+    }
+
+    async fn list_routing_rules(&self) -> Result<Vec<RoutingRule>> {
+        places::list_routing_rules(&self.pool).await
+    }
+
+    async fn put_routing_rule(&self, rule: &RoutingRule, by: &AuditActor) -> Result<()> {
+        places::put_routing_rule(self, rule, by).await
+    }
+
+    async fn delete_routing_rule(&self, category: &str, region: &str, by: &AuditActor) -> Result<bool> {
+        places::delete_routing_rule(self, category, region, by).await
+    }
+
+    async fn replace_routing_rules(&self, prefixes: &[String], rules: &[RoutingRule], by: &AuditActor) -> Result<u64> {
+        places::replace_routing_rules(self, prefixes, rules, by).await
     }
 
     async fn list_units(&self) -> Result<Vec<Unit>> {

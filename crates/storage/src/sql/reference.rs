@@ -13,7 +13,7 @@ use crate::audit::AuditEntry;
 use crate::records::AuditActor;
 use crate::Result;
 
-fn admin_entry(by: &AuditActor, action: &str, object_type: &str, object_id: &str, detail: String) -> AuditEntry {
+pub(super) fn admin_entry(by: &AuditActor, action: &str, object_type: &str, object_id: &str, detail: String) -> AuditEntry {
     AuditEntry {
         at: now_ms(),
         actor_id: by.id,
