@@ -31,7 +31,7 @@ fn text(o: &Output) -> String {
 async fn the_command_line(backend: Backend) {
     let url = fresh_database(backend).await;
     let help = chengyun(&url, &["--help"], None);
-    for command in ["serve", "migrate", "user", "audit", "backup", "demo"] {
+    for command in ["serve", "migrate", "user", "audit", "backup", "demo", "import", "export"] {
         assert!(text(&help).contains(command), "--help documents {command}");
     }
     let added = chengyun(&url, &["user", "add", "--username", "root", "--role", "admin", "--password-stdin"], Some("a-long-password\n"));
@@ -64,6 +64,56 @@ async fn the_command_line(backend: Backend) {
     let broken = chengyun(&url, &["audit", "verify"], None);
     assert_eq!(broken.status.code(), Some(1), "{}", text(&broken));
     assert!(text(&broken).starts_with("BROKEN"), "{}", text(&broken));
+}
+
+fn shared_data(relative: &str) -> String {
+    let root = std::env::var("CHENGYUN_SHARED_DATA")
+        .unwrap_or_else(|_| format!("{}/../../../shared/data", env!("CARGO_MANIFEST_DIR")));
+    let path = format!("{root}/{relative}");
+    assert!(std::path::Path::new(&path).exists(), "{path} is missing — set CHENGYUN_SHARED_DATA to the shared data folder");
+    path
+}
+
+/// Boundaries and the 责任清单 from files, as a town office would load them.
+async fn places_from_files(backend: Backend) {
+    let url = fresh_database(backend).await;
+    assert!(chengyun(&url, &["demo"], None).status.success());
+    let districts = shared_data("geo/shanghai_districts_amap_gcj02.geojson");
+    let args = ["import", "regions", &districts, "--level", "district", "--code-property", "adcode", "--name-property", "name"];
+    let imported = chengyun(&url, &[&args[..], &["--crs", "gcj02"]].concat(), None);
+    assert!(imported.status.success(), "{}", text(&imported));
+    assert!(text(&imported).contains("已导入 16 个区划边界"), "{}", text(&imported));
+    let wrong_level = chengyun(&url, &["import", "regions", &districts, "--level", "grid", "--code-property", "adcode", "--name-property", "name"], None);
+    assert!(!wrong_level.status.success());
+    assert!(text(&wrong_level).contains("features[0]"), "names the feature at fault: {}", text(&wrong_level));
+
+    let dir = std::env::temp_dir().join(format!("chengyun-cli-{}-{}", backend.name(), std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("rules.csv");
+    let csv = csv.to_str().unwrap();
+    let exported = chengyun(&url, &["export", "routing", "--region", "310151114", "--to", csv], None);
+    assert!(exported.status.success(), "{}", text(&exported));
+    let body = std::fs::read_to_string(csv).unwrap();
+    let rules = body.lines().count() - 1;
+    assert!(rules > 100, "{rules} rules for 新海镇");
+    let again = chengyun(&url, &["import", "routing", csv, "--region", "310151114"], None);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(text(&again).contains(&format!("新增 {rules} 条，替换原有 {rules} 条")), "{}", text(&again));
+    std::fs::write(csv, body.replace("310151114-cgzd", "no-such-unit")).unwrap();
+    let refused = chengyun(&url, &["import", "routing", csv, "--region", "310151114"], None);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("行“主办单位代码”：主办单位（lead）：单位“no-such-unit”不存在"), "names line and column: {}", text(&refused));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn places_from_files_on_sqlite() {
+    places_from_files(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn places_from_files_on_postgres() {
+    places_from_files(Backend::Postgres).await;
 }
 
 #[tokio::test]

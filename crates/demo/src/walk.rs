@@ -4,7 +4,7 @@
 
 use chengyun_domain::TimeLimit;
 use chengyun_domain::calendar::WorkCalendar;
-use chengyun_domain::case::{
+use chengyun_domain::case::{PlaceOutcome, Placement, 
     Case, Command, Context, Event, NewReport, Reporter, Satisfaction, Source, TaskStatus, decide,
     report,
 };
@@ -162,7 +162,11 @@ pub fn walk(e: &Engine, rng: &mut StdRng, at: Millis, source: Source) -> (Case, 
         region_code: spot.region_code.clone(),
         address: Some(spot.address.clone()),
         location: spot.location,
-        placement: None,
+        // The point was drawn inside the grid: where the platform would locate it.
+        placement: spot.location.filter(|_| spot.region_code.len() == 15).map(|l| {
+            let wgs = chengyun_places::coord::to_wgs84(chengyun_places::coord::LonLat::new(l.lon, l.lat), l.coord_sys);
+            Placement { lon: wgs.lon, lat: wgs.lat, region: Some(spot.region_code.clone()), outcome: PlaceOutcome::Grid }
+        }),
         reporter,
         photos: vec![],
     };

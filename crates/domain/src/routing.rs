@@ -80,7 +80,7 @@ pub enum RuleError {
     UnknownCategory(String),
     #[error("区划（region）“{0}”不存在")]
     UnknownRegion(String),
-    #[error("{field}：单位“{code}”不存在或已停用")]
+    #[error("{}（{}）：单位“{}”不存在或已停用", unit_label(.field), .field, .code)]
     UnknownUnit { field: &'static str, code: String },
     #[error("协办单位（assists）不能包含主办单位“{0}”")]
     LeadAmongAssists(String),
@@ -115,6 +115,10 @@ impl RuleError {
             RuleError::LeadAmongAssists(_) | RuleError::DuplicateAssist(_) | RuleError::TooManyAssists => "assists",
         }
     }
+}
+
+fn unit_label(field: &str) -> &'static str {
+    if field == "lead" { "主办单位" } else { "协办单位" }
 }
 
 /// Checks one rule against the reference data: the key, the region and active units exist.

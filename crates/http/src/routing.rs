@@ -293,7 +293,7 @@ pub async fn import_rules(state: &AppState, reference: &Reference, bytes: &[u8],
         }
         match checked(rule, reference) {
             Ok(rule) => rules.push(rule),
-            Err(e) => errors.push(routing_csv::RowError { line, field: e.field.map_or("", |_| "规则"), message: e.message }),
+            Err(e) => errors.push(routing_csv::RowError { line, field: routing_csv::column_of(e.field.as_deref()), message: e.message }),
         }
     }
     if let Err(e) = chengyun_domain::routing::ResponsibilityList::new(rules.clone()) {
@@ -310,5 +310,5 @@ pub async fn import_rules(state: &AppState, reference: &Reference, bytes: &[u8],
 fn csv_error(errors: &[routing_csv::RowError]) -> ApiError {
     let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
     ApiError::invalid("invalid_csv", "file", format!("责任清单有 {} 处错误，未导入。{first}", errors.len()))
-        .details(errors.iter().map(|e| json!({"line": e.line, "field": e.field, "message": e.message})).collect())
+        .details(errors.iter().map(|e| json!({"line": e.line, "field": e.field, "message": e.to_string()})).collect())
 }

@@ -108,6 +108,17 @@ pub fn read(bytes: &[u8]) -> Result<Vec<(usize, RoutingRule)>, Vec<RowError>> {
     if errors.is_empty() { Ok(rules) } else { Err(errors) }
 }
 
+/// The CSV column of a rule's field, for messages.
+pub fn column_of(field: Option<&str>) -> &'static str {
+    match field {
+        Some("category") => "类别代码",
+        Some("region") => "区划代码",
+        Some("lead") => "主办单位代码",
+        Some("assists") => "协办单位代码",
+        _ => "规则",
+    }
+}
+
 fn name_static(name: &str) -> &'static str {
     REQUIRED.into_iter().find(|h| *h == name).unwrap_or("")
 }

@@ -275,11 +275,12 @@ impl LocateIndex {
         best.map(|(_, id)| id)
     }
 
+    /// Starts loading a candidate's quantised ring while the tree walk goes on (a plain load
+    /// whose value is not waited for; an out-of-order core keeps working meanwhile).
     #[inline]
     fn prefetch(&self, entry: &PartEntry) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(q) = self.quantised.get(entry.quantised_start as usize) {
-            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>((q as *const [u16; 2]).cast());
+            std::hint::black_box(*q);
         }
     }
 
