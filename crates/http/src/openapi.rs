@@ -38,8 +38,63 @@ fn enum_of<T: Copy>(items: &[T], name: impl Fn(T) -> &'static str) -> Value {
     json!(items.iter().map(|x| name(*x)).collect::<Vec<_>>())
 }
 
+fn code_param() -> Value {
+    json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "description": "区划代码"}])
+}
+
+/// Places and the 责任清单 (kept apart so the main literal stays readable).
+fn places_paths() -> Vec<(&'static str, Value)> {
+    let q = |name: &str, required: bool, d: &str| json!({"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "description": d});
+    let out = q("out_coord_sys", false, "返回坐标所用坐标系：wgs84（缺省）、cgcs2000、gcj02、bd09");
+    let with = |mut o: Value, params: Vec<Value>| {
+        o["parameters"] = Value::Array(params);
+        o
+    };
+    let csv = json!({"text/csv": {"schema": {"type": "string"}}});
+    let mut import_csv = op("责任清单", "导入责任清单 CSV（UTF-8 或 GB18030），整体替换 region 范围内的规则，全部成功或全部不导入", true, None, ("200", "{imported, removed}"), &[("403", "非管理员"), ("422", "invalid_csv：details 列出每一行的错误")]);
+    import_csv["requestBody"] = json!({"required": true, "content": csv.clone()});
+    import_csv["parameters"] = json!([q("region", false, "替换范围（区划代码，缺省为全部）")]);
+    let mut import_geo = op("区划", "导入区划边界（RFC 7946 GeoJSON FeatureCollection），全部成功或全部不导入", true, None, ("200", "{imported, regions}"), &[("403", "非管理员"), ("413", "文件过大"), ("422", "invalid_geojson：details 列出每个要素的错误（features[N]）")]);
+    import_geo["requestBody"] = json!({"required": true, "content": {"application/geo+json": {}, "application/json": {}}});
+    import_geo["parameters"] = json!([
+        q("level", true, "district、town、area、village 或 grid"), q("code_property", true, "保存区划代码的要素属性"),
+        q("name_property", true, "保存名称的要素属性"), q("parent", false, "全部要素的上级区划（缺省按代码推断）"),
+        q("crs", false, "文件坐标系：wgs84（缺省）、cgcs2000、gcj02、bd09")]);
+    let mut export_csv = op("责任清单", "导出责任清单 CSV（UTF-8 带 BOM，可用 Excel 打开）", true, None, ("200", "CSV"), &[("403", "无权查看")]);
+    export_csv["responses"]["200"]["content"] = csv;
+    export_csv["parameters"] = json!([q("region", false, "区划代码（含下级）")]);
+    let rule = json!({"type": "object", "required": ["category", "region", "lead"], "properties": {
+        "category": {"type": "string", "description": "类别代码、大类（如 SJ-01、06）或 *"},
+        "region": {"type": "string", "description": "规则所在区划，对下级整体生效，可被下级覆盖"},
+        "lead": {"type": "string", "description": "主办单位编码"}, "assists": {"type": "array", "items": {"type": "string"}, "description": "协办单位编码"},
+        "auto_dispatch": {"type": "boolean", "description": "立案后自动派遣"}, "note": {"type": "string"}}});
+    vec![
+        ("/api/v1/locate", json!({"get": with(op("区划", "坐标定位：点 → 单元网格 → 村/居 → 街镇", true, None, ("200", "{point, outcome, region, chain, flag, message}"), &[("422", "坐标或坐标系不合法")]),
+            vec![q("lon", true, "经度"), q("lat", true, "纬度"), q("coord_sys", true, "wgs84、cgcs2000、gcj02 或 bd09"), out.clone()])})),
+        ("/api/v1/regions/{code}", json!({"get": with(op("区划", "区划详情：上级链、下级、边界（面积、中心点、是否示意）", true, None, ("200", "区划"), &[("404", "区划不存在")]),
+            [code_param().as_array().unwrap().clone(), vec![out.clone()]].concat())})),
+        ("/api/v1/regions/{code}/geojson", json!({"get": with(op("区划", "下级（或本级）边界 GeoJSON，供地图使用", true, None, ("200", "FeatureCollection"), &[("404", "区划不存在")]),
+            [code_param().as_array().unwrap().clone(), vec![q("children", false, "true（缺省）：下级边界；false：本级"), q("simplify", false, "简化容差（米）"), out]].concat())})),
+        ("/api/v1/admin/regions/import", json!({"post": import_geo})),
+        ("/api/v1/cases/{id}/routing", json!({"get": with(op("责任清单", "案件的派遣建议：主办、协办及所依据的规则；无规则时说明原因", true, None, ("200", "{lead, assists, auto_dispatch, rule, explanation}"), &[("404", "案件不存在或不在数据范围内")]), id_param().as_array().unwrap().clone())})),
+        ("/api/v1/admin/routing-rules", json!({
+            "get": with(op("责任清单", "责任清单规则（管理员、派遣员、值班长）", true, None, ("200", "{items, total}"), &[("403", "无权查看")]), vec![q("region", false, "区划代码（含下级）"), q("category", false, "类别键")]),
+            "put": op("责任清单", "新增或修改一条规则（管理员）", true, Some(rule), ("200", "规则"), &[("403", "非管理员"), ("422", "类别、区划或单位不合法")]),
+            "delete": with(op("责任清单", "删除一条规则（管理员）", true, None, ("204", "已删除"), &[("403", "非管理员"), ("404", "规则不存在")]), vec![q("category", true, "类别键"), q("region", true, "区划代码")])})),
+        ("/api/v1/admin/routing-rules.csv", json!({"get": export_csv, "post": import_csv})),
+    ]
+}
+
 /// The document.
 pub fn document() -> Value {
+    let mut doc = base_document();
+    for (path, item) in places_paths() {
+        doc["paths"][path] = item;
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let statuses = enum_of(&CaseStatus::ALL, CaseStatus::as_str);
     let sources = enum_of(&Source::ALL, Source::as_str);
     let roles = enum_of(&Role::ALL, Role::as_str);
@@ -75,7 +130,7 @@ pub fn document() -> Value {
                 "Action": {"type": "object", "required": ["action", "expected_version"], "properties": {
                     "action": {"enum": actions},
                     "expected_version": {"type": "integer", "description": "案件当前 version；过期返回 409"},
-                    "units": {"type": "array", "items": {"type": "string"}, "description": "dispatch：单位编码，第一个为主办"},
+                    "units": {"type": "array", "items": {"type": "string"}, "description": "dispatch：单位编码，第一个为主办；省略则采用责任清单的建议"},
                     "reason": {"type": "string", "description": "void、return_task、request_extension、request_hold、reopen 必填"},
                     "note": {"type": "string"},
                     "text": {"type": "string", "description": "feedback 必填"},
@@ -84,7 +139,7 @@ pub fn document() -> Value {
                     "passed": {"type": "boolean", "description": "check：核查是否通过"},
                     "extra": {"type": "string", "description": "request_extension：延期时长，如 1工作日"},
                     "approved": {"type": "boolean", "description": "approve_extension / approve_hold"},
-                    "task": {"type": "integer"},
+                    "task": {"type": "integer", "description": "approve_extension、release_task：任务编号"},
                     "into": {"type": "integer", "description": "merge：主案件 id"},
                     "satisfaction": {"enum": ["satisfied", "basically_satisfied", "dissatisfied"]}}},
                 "User": {"type": "object", "required": ["username", "display_name", "password", "roles"], "properties": {
@@ -105,7 +160,7 @@ pub fn document() -> Value {
                     "parameters": [
                         q("status", &format!("状态，可逗号分隔：{}", statuses)), q("category", "类别编码"), q("region", "区划代码（含下级）"),
                         q("unit", "处置单位编码"), q("source", "来源"), q("lamp", "green / yellow / red"), q("overdue", "true：仅超时"),
-                        q("created_from", "上报时间起（含）"), q("created_to", "上报时间止（不含）"), q("reporter", "反映人电话或姓名（受理员、值班长）"), q("merged_into", "合并到该案件的重复件"),
+                        q("created_from", "上报时间起（含）"), q("created_to", "上报时间止（不含）"), q("reporter", "反映人电话或姓名（受理员、值班长）"), q("merged_into", "合并到该案件的重复件"), q("place_flag", "outside_grid：坐标不在任何单元网格内"),
                         q("page", "页码，从 1 开始"), q("page_size", "每页条数，最多 200")],
                     "responses": {"200": {"description": "{items, total, page, page_size}"}, "401": error_response("未登录"), "422": error_response("参数不合法")}
                 }

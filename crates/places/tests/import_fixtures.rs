@@ -32,7 +32,10 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn shared_data(relative: &str) -> Vec<u8> {
-    let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    // `scripts/test.sh` sets the variable; by default the folder beside the project.
+    let root: PathBuf = std::env::var("CHENGYUN_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
     let path = root.join(relative);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
