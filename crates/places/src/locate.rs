@@ -64,8 +64,8 @@ pub struct Located<'a> {
 
 /// Point → region index over WGS-84 shapes. See the module documentation for the rules.
 pub struct LocateIndex {
-    /// Sorted by code, so comparing region ids compares codes.
-    regions: Vec<Region>,
+    /// Region codes by region id, sorted, so comparing ids compares codes.
+    codes: Codes,
     /// Deepest level first.
     levels: Vec<LevelTree>,
     /// The exact polygons, indexed by [`PartEntry::part`].
@@ -74,9 +74,36 @@ pub struct LocateIndex {
     quantised: Vec<[u16; 2]>,
 }
 
-struct Region {
-    code: Box<str>,
-    level: RegionLevel,
+/// All codes in one buffer at a fixed stride (a length byte, then the code), so that reading a
+/// winner's code costs one load from one compact array rather than a pointer chase.
+struct Codes {
+    stride: usize,
+    bytes: Vec<u8>,
+}
+
+impl Codes {
+    fn new(codes: &[String]) -> Codes {
+        let longest = codes.iter().map(String::len).max().unwrap_or(0);
+        assert!(longest <= usize::from(u8::MAX), "region codes are short");
+        let stride = longest + 1;
+        let mut bytes = Vec::with_capacity(stride * codes.len());
+        for code in codes {
+            bytes.push(code.len() as u8);
+            bytes.extend_from_slice(code.as_bytes());
+            bytes.resize(bytes.len() + longest - code.len(), 0);
+        }
+        Codes { stride, bytes }
+    }
+
+    fn get(&self, id: u32) -> &str {
+        let at = id as usize * self.stride;
+        let len = usize::from(self.bytes[at]);
+        std::str::from_utf8(&self.bytes[at + 1..at + 1 + len]).expect("stored from a String")
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len().checked_div(self.stride).unwrap_or(0)
+    }
 }
 
 struct Part {
@@ -94,16 +121,17 @@ struct LevelTree {
     tree: RTree<PartEntry, TreeParams>,
 }
 
-/// An R-tree leaf: one polygon's box and where to find its rings.
+/// An R-tree leaf: one polygon's box and where to find its rings. At most 32 bytes, so that a
+/// tree node's slot stays at 40 (it is 48 from 33 bytes on).
 struct PartEntry {
     /// The polygon's bounding box rounded outwards to `f32`.
     envelope: AABB<[f32; 2]>,
     region: u32,
     part: u32,
     /// The quantised exterior: `quantised[start..start + len]`; `len == 0` when the box is
-    /// degenerate (zero width or height) and only the exact test applies.
+    /// degenerate (zero width or height) or the ring too long, and only the exact test applies.
     quantised_start: u32,
-    quantised_len: u32,
+    quantised_len: u16,
     has_holes: bool,
 }
 
@@ -145,13 +173,13 @@ impl LocateIndex {
         // Stable: equal codes keep their input order, so the result never depends on chance.
         input.sort_by(|a, b| a.0.cmp(&b.0));
 
-        let mut regions = Vec::with_capacity(input.len());
+        let mut codes = Vec::with_capacity(input.len());
         let mut parts = Vec::with_capacity(input.len());
         let mut quantised = Vec::new();
         let mut by_level: Vec<(RegionLevel, Vec<PartEntry>)> = Vec::new();
         for (id, (code, level, shape)) in input.into_iter().enumerate() {
             let region = u32::try_from(id).expect("fewer than 2^32 regions");
-            regions.push(Region { code: code.into_boxed_str(), level });
+            codes.push(code);
             for polygon in shape {
                 let Some(bbox) = polygon.exterior().bounding_rect() else { continue };
                 let envelope = AABB::from_corners(
@@ -160,7 +188,8 @@ impl LocateIndex {
                 );
                 let (exterior, interiors) = polygon.into_inner();
                 let quantised_start = to_u32(quantised.len());
-                if let Some(q) = Quantiser::for_box(&envelope) {
+                let quantiser = Quantiser::for_box(&envelope).filter(|_| exterior.0.len() <= usize::from(u16::MAX));
+                if let Some(q) = quantiser {
                     quantised.extend(exterior.0.iter().map(|&c| q.vertex(c)));
                 }
                 let holes: Box<[Hole]> =
@@ -170,7 +199,7 @@ impl LocateIndex {
                     region,
                     part: to_u32(parts.len()),
                     quantised_start,
-                    quantised_len: to_u32(quantised.len()) - quantised_start,
+                    quantised_len: u16::try_from(quantised.len() - quantised_start as usize).expect("checked above"),
                     has_holes: !holes.is_empty(),
                 };
                 parts.push(Part { exterior, holes });
@@ -185,16 +214,16 @@ impl LocateIndex {
             .into_iter()
             .map(|(level, list)| LevelTree { level, tree: RTree::bulk_load_with_params(list) })
             .collect();
-        LocateIndex { regions, levels, parts, quantised }
+        LocateIndex { codes: Codes::new(&codes), levels, parts, quantised }
     }
 
     /// The deepest-level region covering the WGS-84 point (grid before village before area
     /// before town …), or `None` outside every region.
     pub fn locate(&self, p: LonLat) -> Option<Located<'_>> {
         let at = Coord { x: p.lon, y: p.lat };
-        self.levels.iter().find_map(|level| self.best_in(level, at)).map(|id| {
-            let region = &self.regions[id as usize];
-            Located { code: &region.code, level: region.level }
+        self.levels.iter().find_map(|tree| {
+            let id = self.best_in(tree, at)?;
+            Some(Located { code: self.codes.get(id), level: tree.level })
         })
     }
 
@@ -202,16 +231,16 @@ impl LocateIndex {
     pub fn locate_level(&self, p: LonLat, level: RegionLevel) -> Option<&str> {
         let at = Coord { x: p.lon, y: p.lat };
         let tree = self.levels.iter().find(|t| t.level == level)?;
-        self.best_in(tree, at).map(|id| &*self.regions[id as usize].code)
+        self.best_in(tree, at).map(|id| self.codes.get(id))
     }
 
     /// Number of regions indexed.
     pub fn len(&self) -> usize {
-        self.regions.len()
+        self.codes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.regions.is_empty()
+        self.codes.len() == 0
     }
 
     /// Approximate heap bytes held by the index: region codes, rings (exact and quantised),
@@ -219,8 +248,7 @@ impl LocateIndex {
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         let ring = |r: &LineString<f64>| r.0.capacity() * size_of::<Coord<f64>>();
-        let regions =
-            self.regions.capacity() * size_of::<Region>() + self.regions.iter().map(|r| r.code.len()).sum::<usize>();
+        let codes = self.codes.bytes.capacity();
         let parts = self.parts.capacity() * size_of::<Part>()
             + self
                 .parts
@@ -234,36 +262,25 @@ impl LocateIndex {
         let quantised = self.quantised.capacity() * size_of::<[u16; 2]>();
         let trees = self.levels.capacity() * size_of::<LevelTree>()
             + self.levels.iter().map(|l| tree_bytes(l.tree.root())).sum::<usize>();
-        regions + parts + quantised + trees
+        codes + parts + quantised + trees
     }
 
     /// The winning region of one level (see the module documentation), as a region id.
     fn best_in(&self, level: &LevelTree, at: Coord<f64>) -> Option<u32> {
+        // (interior?, region id); ids are in code order.
+        let mut best: Option<(bool, u32)> = None;
         // Rounding to nearest is monotonic, so a point inside an exact box stays inside the
         // box rounded outwards. NaN compares false and finds nothing.
         let key = [at.x as f32, at.y as f32];
-        let mut candidates: [Option<&PartEntry>; 8] = [None; 8];
-        let mut count = 0;
-        let mut overflow: Vec<&PartEntry> = Vec::new();
         let _ = level.tree.locate_all_at_point_int(key, |entry| {
-            self.prefetch(entry);
-            if count < candidates.len() {
-                candidates[count] = Some(entry);
-                count += 1;
-            } else {
-                overflow.push(entry);
-            }
-            ControlFlow::<()>::Continue(())
-        });
-        // (interior?, region id); ids are in code order.
-        let mut best: Option<(bool, u32)> = None;
-        for entry in candidates[..count].iter().flatten().copied().chain(overflow) {
             let beats = |interior: bool| match best {
                 None => true,
                 Some((best_interior, best_id)) => {
                     (interior && !best_interior) || (interior == best_interior && entry.region < best_id)
                 }
             };
+            // Skip the test when even an interior hit could not win: in a tiling, once a
+            // region has the point inside, only a smaller code could still matter.
             if beats(true) {
                 match self.position(entry, at) {
                     CoordPos::Inside => best = Some((true, entry.region)),
@@ -271,17 +288,9 @@ impl LocateIndex {
                     _ => {}
                 }
             }
-        }
+            ControlFlow::<()>::Continue(())
+        });
         best.map(|(_, id)| id)
-    }
-
-    /// Starts loading a candidate's quantised ring while the tree walk goes on (a plain load
-    /// whose value is not waited for; an out-of-order core keeps working meanwhile).
-    #[inline]
-    fn prefetch(&self, entry: &PartEntry) {
-        if let Some(q) = self.quantised.get(entry.quantised_start as usize) {
-            std::hint::black_box(*q);
-        }
     }
 
     /// Where `at` is relative to one polygon: inside its exterior and outside every hole is
@@ -430,7 +439,7 @@ fn tree_bytes(node: &ParentNode<PartEntry>) -> usize {
 impl fmt::Debug for LocateIndex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocateIndex")
-            .field("regions", &self.regions.len())
+            .field("regions", &self.codes.len())
             .field("polygons", &self.parts.len())
             .field("levels", &self.levels.iter().map(|l| l.level).collect::<Vec<_>>())
             .finish()

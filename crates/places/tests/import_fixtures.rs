@@ -92,35 +92,17 @@ fn hangtou() -> Vec<KnownRegion> {
 #[test]
 fn each_broken_file_fails_with_its_code_at_its_feature() {
     let grid = spec(RegionLevel::Grid, "code", CoordSys::Wgs84);
-    let table: [(&str, Option<usize>, &str); 15] = [
-        ("unclosed_ring.geojson", Some(1), "ring_not_closed"),
-        (
-            "self_intersecting_bow_tie.geojson",
-            Some(2),
-            "self_intersection",
-        ),
-        ("too_few_points.geojson", Some(1), "too_few_points"),
-        ("swapped_lat_lon.geojson", Some(1), "swapped_coordinates"),
-        ("outside_china.geojson", Some(1), "outside_china"),
-        ("unknown_parent.geojson", Some(1), "unknown_parent"),
-        ("duplicate_code.geojson", Some(2), "duplicate_code"),
-        ("missing_code_property.geojson", Some(1), "missing_code"),
-        ("not_a_polygon_linestring.geojson", Some(1), "not_a_polygon"),
-        ("malformed_json.geojson", None, "invalid_json"),
-        (
-            "not_a_feature_collection.geojson",
-            None,
-            "not_feature_collection",
-        ),
-        ("grid_outside_parent.geojson", Some(1), "outside_parent"),
-        (
-            "overlapping_sibling_grids.geojson",
-            Some(1),
-            "sibling_overlap",
-        ),
-        ("hole_outside_shell.geojson", Some(0), "hole_outside_shell"),
-        ("bad_code_for_level.geojson", Some(1), "bad_code"),
-    ];
+    let expected: Value = serde_json::from_slice(&fixture("expected.json")).unwrap();
+    let table: Vec<(&str, Option<usize>, &str)> = expected["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let feature = f["feature"].as_u64().map(|i| i as usize);
+            (f["file"].as_str().unwrap(), feature, f["code"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(table.len(), 15, "one file per kind of error");
     for (file, feature, code) in table {
         let errors = parse_import(&fixture(file), &grid, &hangtou())
             .expect_err(file)

@@ -19,6 +19,7 @@ on_both!(
     automatic_dispatch_and_uncovered_cases,
     routing_rules_round_trip_through_csv,
     joint_handling_release_and_task_privacy,
+    every_broken_fixture_is_refused_with_its_error,
 );
 
 /// `../shared/data` (open data kept beside the project); `scripts/test.sh` sets the variable.
@@ -329,4 +330,41 @@ async fn joint_handling_release_and_task_privacy(b: Backend) {
     assert_eq!(case["status"], "processed");
     let (_, full) = app.get(&format!("/api/v1/cases/{}", case["id"]), &dispatcher).await;
     assert_eq!(full["tasks"][1]["status"], "released");
+}
+
+/// The broken boundary files of `crates/places/tests/fixtures/broken`, each through the API: the
+/// expected error at the expected feature, and nothing stored.
+async fn every_broken_fixture_is_refused_with_its_error(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let admin = app.login("admin").await;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../places/tests/fixtures/broken");
+    let expected: Value = serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    // The villages the fixtures are drawn against replace the demo outlines of those two.
+    let villages: Vec<Value> = expected["villages"].as_object().unwrap().iter().map(|(code, b)| {
+        let [x0, y0, x1, y1] = [0, 1, 2, 3].map(|i| b[i].as_f64().unwrap());
+        json!({"type": "Feature", "properties": {"code": code, "name": format!("测试村居{code}")},
+               "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}})
+    }).collect();
+    let (status, body) = import(&app, &admin, "level=village&code_property=code&name_property=name", json!({"type": "FeatureCollection", "features": villages})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stored = app.store.region_geometries(chengyun_storage::GeometryScope::All).await.unwrap();
+    for case in expected["files"].as_array().unwrap() {
+        let file = case["file"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let resp = app
+            .client
+            .post(format!("{}/api/v1/admin/regions/import?level=grid&code_property=code&name_property=name", app.base))
+            .bearer_auth(&admin)
+            .header("content-type", "application/geo+json")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{file}");
+        let err: Value = resp.json().await.unwrap();
+        let first = &err["error"]["details"][0];
+        assert_eq!((&first["feature"], &first["code"]), (&case["feature"], &case["code"]), "{file}: {err}");
+    }
+    let after = app.store.region_geometries(chengyun_storage::GeometryScope::All).await.unwrap();
+    assert_eq!(after, stored, "no broken file stored anything");
 }
