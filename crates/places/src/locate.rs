@@ -209,7 +209,7 @@ impl LocateIndex {
                 }
             }
         }
-        by_level.sort_by(|a, b| b.0.cmp(&a.0));
+        by_level.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
         let levels = by_level
             .into_iter()
             .map(|(level, list)| LevelTree { level, tree: RTree::bulk_load_with_params(list) })
@@ -599,8 +599,10 @@ mod tests {
         assert!(index.heap_bytes() < coords * 16 * 3, "{} bytes", index.heap_bytes());
     }
 
-    fn synthetic() -> &'static (Vec<(String, RegionLevel, MultiPolygon<f64>)>, LocateIndex) {
-        static CITY: OnceLock<(Vec<(String, RegionLevel, MultiPolygon<f64>)>, LocateIndex)> = OnceLock::new();
+    type Shapes = Vec<(String, RegionLevel, MultiPolygon<f64>)>;
+
+    fn synthetic() -> &'static (Shapes, LocateIndex) {
+        static CITY: OnceLock<(Shapes, LocateIndex)> = OnceLock::new();
         CITY.get_or_init(|| {
             let shapes: Vec<_> = city_grid(1500, 3).into_iter().map(|(c, s)| (c, Grid, s)).collect();
             let index = LocateIndex::build(shapes.clone());
@@ -660,6 +662,37 @@ mod tests {
                     })
                 })
         })
+    }
+
+    /// The quantised ring of a polygon, as the index keeps it.
+    fn quantised(ring: &LineString<f64>) -> (Quantiser, Vec<[u16; 2]>) {
+        let b = ring.bounding_rect().unwrap();
+        let envelope = AABB::from_corners(
+            [round_down(b.min().x), round_down(b.min().y)],
+            [round_up(b.max().x), round_up(b.max().y)],
+        );
+        let q = Quantiser::for_box(&envelope).unwrap();
+        (q, ring.0.iter().map(|&c| q.vertex(c)).collect())
+    }
+
+    #[test]
+    fn the_fast_test_decides_nearly_every_point_and_never_contradicts_the_exact_one() {
+        let (shapes, _) = synthetic();
+        let (mut decided, mut total) = (0, 0);
+        for (_, _, shape) in shapes.iter().take(300) {
+            let ring = shape.0[0].exterior();
+            let (q, ring_q) = quantised(ring);
+            let b = ring.bounding_rect().unwrap();
+            for p in random_points(200, total as u64, b) {
+                let at = coord! { x: p.lon, y: p.lat };
+                total += 1;
+                if let Some(fast) = fast_position(&ring_q, q.point(at)) {
+                    decided += 1;
+                    assert_eq!(fast, exact_ring_position(at, ring), "{at:?}");
+                }
+            }
+        }
+        assert!(decided * 1000 >= total * 995, "{decided} of {total} decided");
     }
 
     proptest! {
@@ -759,6 +792,33 @@ mod tests {
             prop_assert_eq!(index.locate(p).map(|l| (l.code.to_string(), l.level)), expected);
             for q in random_points(20, seed, shanghai()) {
                 prop_assert_eq!(index.locate(q).map(|l| (l.code.to_string(), l.level)), oracle(shapes, q));
+            }
+        }
+
+        #[test]
+        fn the_fast_test_never_contradicts_the_exact_one_near_edges_and_vertices(
+            cell in any::<prop::sample::Index>(),
+            edge in any::<prop::sample::Index>(),
+            t in 0.0f64..=1.0,
+            // Offsets from a point of the edge, from far below a quantum (≈ 1 cm) to far above.
+            exponent in -12i32..-3,
+            mantissa in (-9.0f64..9.0, -9.0f64..9.0),
+        ) {
+            let (shapes, _) = synthetic();
+            let (_, _, shape) = &shapes[cell.index(shapes.len())];
+            let ring = shape.0[0].exterior();
+            let (q, ring_q) = quantised(ring);
+            let k = edge.index(ring.0.len() - 1);
+            let (a, b) = (ring.0[k], ring.0[k + 1]);
+            let scale = 10f64.powi(exponent);
+            let at = coord! {
+                x: a.x + t * (b.x - a.x) + mantissa.0 * scale,
+                y: a.y + t * (b.y - a.y) + mantissa.1 * scale,
+            };
+            for p in [at, coord! { x: at.x, y: a.y }, coord! { x: a.x + mantissa.0 * scale, y: a.y }] {
+                if let Some(fast) = fast_position(&ring_q, q.point(p)) {
+                    prop_assert_eq!(fast, exact_ring_position(p, ring), "{:?}", p);
+                }
             }
         }
 

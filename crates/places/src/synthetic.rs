@@ -76,7 +76,7 @@ pub fn city_grid(cells: usize, seed: u64) -> Vec<(String, MultiPolygon<f64>)> {
 /// `n` points uniformly distributed in `bbox`, deterministic for a seed.
 pub fn random_points(n: usize, seed: u64, bbox: Rect<f64>) -> Vec<LonLat> {
     let (min, max) = (bbox.min(), bbox.max());
-    let mut state = mix(seed ^ 0x5EED_0F_901_2715);
+    let mut state = mix(seed ^ 0x5EED_0F90_1271_5EED);
     let mut next = || {
         state = state.wrapping_add(GOLDEN_GAMMA);
         to_unit(mix(state))
