@@ -238,6 +238,15 @@ fn level_param(params: &Params) -> ApiResult<RegionLevel> {
         .ok_or_else(|| ApiError::invalid("invalid_parameter", "level", format!("参数 level 须为 district、town、area、village 或 grid，收到“{raw}”")))
 }
 
+/// A validated shape as the store keeps it.
+pub fn stored_shape(s: chengyun_places::RegionShape) -> RegionGeometry {
+    RegionGeometry {
+        geometry: geometry::to_stored(&s.shape),
+        approximate: s.approximate,
+        region: Region { code: s.code, name: s.name, level: s.level, parent: s.parent },
+    }
+}
+
 /// The import's options as the CLI and the API take them.
 pub fn import_spec(params: &Params) -> ApiResult<ImportSpec> {
     let text = |k: &str| {
@@ -289,14 +298,7 @@ pub async fn import_boundaries(
         ApiError::invalid("invalid_geojson", "features", format!("边界文件有 {} 处错误，未导入任何区划。{first}", errors.0.len()))
             .details(errors.to_json())
     })?;
-    let records: Vec<RegionGeometry> = shapes
-        .into_iter()
-        .map(|s| RegionGeometry {
-            geometry: geometry::to_stored(&s.shape),
-            approximate: s.approximate,
-            region: Region { code: s.code, name: s.name, level: s.level, parent: s.parent },
-        })
-        .collect();
+    let records: Vec<RegionGeometry> = shapes.into_iter().map(stored_shape).collect();
     // The hierarchy must stay a tree with the new regions in it.
     let mut all: Vec<Region> = reference.regions.iter().filter(|r| !records.iter().any(|g| g.region.code == r.code)).cloned().collect();
     all.extend(records.iter().map(|g| g.region.clone()));

@@ -3,8 +3,6 @@
 
 use chengyun_domain::category::{CategoryCatalog, CategoryTable};
 use chengyun_domain::demo::DemoTowns;
-use chengyun_domain::region::Region;
-use chengyun_places::geometry;
 use chengyun_storage::{AuditActor, NewUser, RegionGeometry, Store, StoreError};
 
 /// Loads the bundled category tables into a database that has none.
@@ -55,14 +53,7 @@ pub async fn load_demo(store: &dyn Store) -> Result<(), StoreError> {
         let shapes = tokio::task::spawn_blocking(move || chengyun_places::demo_geo::demo_shapes(&DemoTowns::bundled()))
             .await
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        let records: Vec<RegionGeometry> = shapes
-            .into_iter()
-            .map(|s| RegionGeometry {
-                geometry: geometry::to_stored(&s.shape),
-                approximate: s.approximate,
-                region: Region { code: s.code, name: s.name, level: s.level, parent: s.parent },
-            })
-            .collect();
+        let records: Vec<RegionGeometry> = shapes.into_iter().map(crate::places::stored_shape).collect();
         let detail = format!("演示区划边界（示意，非官方边界）：{} 个", records.len());
         store.import_region_geometries(&records, &system, detail).await?;
         tracing::info!(boundaries = records.len(), "loaded approximate demo boundaries and grids");
