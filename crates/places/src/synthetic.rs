@@ -13,9 +13,9 @@
 //!
 //! Cells are laid out row by row from the south-west corner until `cells` regions exist; the
 //! number of rows is chosen for the expected count, so the last row is usually partial (a few
-//! cells may also spill into one more row north of the extent). Codes are 15-digit grid codes `3101dd ttt vvv sss` (50 grids per
-//! village, 40 villages per town, 30 towns per district), unique and increasing in generation
-//! order.
+//! cells may also spill into one more row north of the extent). Codes are 15-digit grid codes
+//! `3101dd ttt vvv sss` (50 grids per village, 40 villages per town, 30 towns per district),
+//! unique and increasing in generation order.
 //!
 //! Everything comes from a tiny SplitMix64 hash of `(seed, what, i, j)`, not from `rand`: the
 //! same seed must give the same city on every platform and every version of every dependency.
@@ -164,12 +164,7 @@ impl Lattice {
         let lattice_cells = (cells as f64 / (1.0 + FILLED_HOLE_RATE)).max(1.0);
         let cols = ((lattice_cells * width_m / height_m).sqrt().round() as usize).max(1);
         let rows = (lattice_cells / cols as f64).ceil().max(1.0) as usize;
-        Lattice {
-            seed,
-            cols,
-            dx: (max.x - min.x) / cols as f64,
-            dy: (max.y - min.y) / rows as f64,
-        }
+        Lattice { seed, cols, dx: (max.x - min.x) / cols as f64, dy: (max.y - min.y) / rows as f64 }
     }
 
     fn hash(&self, salt: Salt, a: usize, b: usize, c: usize) -> u64 {

@@ -104,7 +104,12 @@ fn the_index_agrees_with_shapely_away_from_edges() {
         disagreements.len()
     );
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(disagreements.is_empty(), "{} disagreements, e.g.\n{}", disagreements.len(), disagreements[..disagreements.len().min(20)].join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements, e.g.\n{}",
+        disagreements.len(),
+        disagreements[..disagreements.len().min(20)].join("\n")
+    );
     assert!(near >= points.len() - RANDOM_POINTS, "every vertex point is near an edge");
     assert!(compared > RANDOM_POINTS * 99 / 100 && in_a_cell > compared * 9 / 10);
 }

@@ -101,7 +101,11 @@ fn main() -> anyhow::Result<()> {
     println!("points           {} ({hits} in a cell)", points.len());
     println!("index build      {:.3} s", build_s);
     println!("index heap       {:.1} MiB", index.heap_bytes() as f64 / 1048576.0);
-    println!("process RSS      {:.1} MiB before build, {:.1} MiB after", rss_before_kb as f64 / 1024.0, rss_after_kb as f64 / 1024.0);
+    println!(
+        "process RSS      {:.1} MiB before build, {:.1} MiB after",
+        rss_before_kb as f64 / 1024.0,
+        rss_after_kb as f64 / 1024.0
+    );
     println!(
         "locate, 1 thread {:.2} M/s ({:.0} ns each; median of {} passes); {:.2} M per CPU-second on the thread",
         per_second / 1e6,
