@@ -90,6 +90,22 @@ ensure_shapely() {
 }
 ensure_shapely
 
+# Real open data (Shanghai boundaries, division codes) is kept beside the project, not in it:
+# ../shared/data from the project root, as its README asks.
+ensure_shared_data() {
+  if [ -z "${CHENGYUN_SHARED_DATA:-}" ]; then
+    CHENGYUN_SHARED_DATA="$(cd .. && pwd)/shared/data"
+  fi
+  if [ ! -f "$CHENGYUN_SHARED_DATA/geo/shanghai_osm_towns_wgs84.geojson" ]; then
+    echo "ERROR: the shared open data is missing at $CHENGYUN_SHARED_DATA (expected ../shared/data" >&2
+    echo "       beside the project, with geo/ and divisions/). Set CHENGYUN_SHARED_DATA to its folder." >&2
+    exit 1
+  fi
+  export CHENGYUN_SHARED_DATA
+  say "shared data: $CHENGYUN_SHARED_DATA"
+}
+ensure_shared_data
+
 say "Building and running all tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked --no-fail-fast
 
