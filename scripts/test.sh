@@ -94,7 +94,14 @@ ensure_shapely
 # ../shared/data from the project root, as its README asks.
 ensure_shared_data() {
   if [ -z "${CHENGYUN_SHARED_DATA:-}" ]; then
+    # Beside the project; a clone elsewhere looks in its ancestors, then the workplace's copy.
+    local dir="$PWD"
     CHENGYUN_SHARED_DATA="$(cd .. && pwd)/shared/data"
+    while [ "$dir" != / ] && [ ! -d "$CHENGYUN_SHARED_DATA/geo" ]; do
+      dir="$(dirname "$dir")"
+      CHENGYUN_SHARED_DATA="$dir/shared/data"
+    done
+    [ -d "$CHENGYUN_SHARED_DATA/geo" ] || CHENGYUN_SHARED_DATA=/work/shared/data
   fi
   if [ ! -f "$CHENGYUN_SHARED_DATA/geo/shanghai_osm_towns_wgs84.geojson" ]; then
     echo "ERROR: the shared open data is missing at $CHENGYUN_SHARED_DATA (expected ../shared/data" >&2
