@@ -43,6 +43,13 @@ pub struct RoutingRule {
     pub note: Option<String>,
 }
 
+impl RoutingRule {
+    /// The units a dispatch by this rule names: the lead first, then the assists.
+    pub fn units(&self) -> Vec<String> {
+        std::iter::once(self.lead.clone()).chain(self.assists.iter().cloned()).collect()
+    }
+}
+
 /// How specific a rule's category key is, for the explanation shown to the dispatcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -94,9 +94,8 @@ pub fn allowed_actions(actor: &Actor, case: &Case) -> Vec<ActionKind> {
 
 /// 释放协办 makes sense when an assist task is open, and for a handler only as the lead unit.
 fn may_release_some_task(actor: &Actor, case: &Case) -> bool {
-    let current = |t: &&chengyun_domain::case::Task| t.round == case.reopens && t.status.is_active();
-    let open_assist = case.tasks.iter().filter(current).any(|t| t.role == TaskRole::Assist && t.status.is_open());
+    let open_assist = case.current_tasks().any(|t| t.role == TaskRole::Assist && t.status.is_open());
     open_assist
         && (actor.has(Role::Dispatcher)
-            || actor.unit().is_some_and(|u| case.tasks.iter().filter(current).any(|t| t.role == TaskRole::Lead && t.unit == u)))
+            || actor.unit().is_some_and(|u| case.current_tasks().any(|t| t.role == TaskRole::Lead && t.unit == u)))
 }

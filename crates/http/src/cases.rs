@@ -239,17 +239,23 @@ async fn act(
     };
     let now = now_ms();
     let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target };
-    let event = case::decide(&case, &actor, &command, &ctx)?;
+    let mut next = take_action(&state, &case, &actor, &command, &ctx).await?;
+    if kind == case::ActionKind::File {
+        next = crate::routing::auto_dispatch(&state, next, &reference).await;
+    }
+    Ok(Json(case_view(&next, None, &actor, &reference, now)))
+}
+
+/// Decides an action, folds its event and stores both (one transaction, version-guarded).
+pub async fn take_action(state: &AppState, case: &Case, actor: &Actor, command: &Command, ctx: &Context<'_>) -> ApiResult<Case> {
+    let event = case::decide(case, actor, command, ctx)?;
     let mut next = case.clone();
     next.apply(&event).map_err(|e| {
         tracing::error!(case = case.id, error = %e, "decided event does not apply");
         ApiError::internal()
     })?;
-    state.store.append_event(&case, &next, &event).await?;
-    if kind == case::ActionKind::File {
-        next = crate::routing::auto_dispatch(&state, next, &reference).await;
-    }
-    Ok(Json(case_view(&next, None, &actor, &reference, now)))
+    state.store.append_event(case, &next, &event).await?;
+    Ok(next)
 }
 
 /// Reads a list query, naming the parameter at fault.

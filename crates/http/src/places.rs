@@ -38,9 +38,11 @@ pub fn import_routes(max_bytes: usize) -> Router<AppState> {
         .layer(RequestBodyLimitLayer::new(max_bytes))
 }
 
-type Params = HashMap<String, String>;
+/// Query parameters as the handlers read them.
+pub type Params = HashMap<String, String>;
 
-fn param<'p>(params: &'p Params, key: &str) -> Option<&'p str> {
+/// A query parameter; blank counts as absent.
+pub fn param<'p>(params: &'p Params, key: &str) -> Option<&'p str> {
     params.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 

@@ -1,8 +1,6 @@
 //! 责任清单 and 智能派遣: the proposal for a case, automatic dispatch at 立案, and the admin's
 //! rules (JSON and an Excel-friendly CSV).
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -11,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use chengyun_domain::case::{self, Case, CaseStatus, Command, Context};
+use chengyun_domain::case::{Case, CaseStatus, Command, Context};
 use chengyun_domain::org::{Actor, Role, Scope};
 use chengyun_domain::routing::{check_rule, Proposal, RoutingRule, ANY_CATEGORY};
 use chengyun_storage::AuditActor;
@@ -20,6 +18,7 @@ use crate::access::{can_see, require_role};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
+use crate::places::{param, Params};
 use crate::routing_csv;
 use crate::state::{now_ms, AppState, Reference};
 
@@ -40,23 +39,25 @@ fn unit_brief(reference: &Reference, code: &str) -> Value {
     json!({"code": code, "name": reference.unit_name(code)})
 }
 
+/// What a rule's category key names: the category, a 大类 or every category.
+pub fn category_key_name(reference: &Reference, key: &str) -> Option<String> {
+    if key == ANY_CATEGORY {
+        return Some("全部类别".into());
+    }
+    reference.catalog.get(key).map(|c| c.name.clone()).or_else(|| {
+        reference.catalog.iter().find(|c| chengyun_domain::routing::major_key(c) == key).map(|c| format!("{}（大类）", c.major_name))
+    })
+}
+
 /// What the dispatcher sees: the proposed units and the rule that produced them, or why there
 /// is none.
 pub fn proposal_view(case: &Case, reference: &Reference) -> Value {
     match proposal(case, reference) {
         Some(p) => {
             let rule = p.rule;
-            let category_label = if rule.category == ANY_CATEGORY {
-                "全部类别".to_string()
-            } else {
-                reference
-                    .catalog
-                    .get(&rule.category)
-                    .map(|c| format!("{} {}", c.code, c.name))
-                    .or_else(|| {
-                        reference.catalog.iter().find(|c| chengyun_domain::routing::major_key(c) == rule.category).map(|c| format!("{} {}（大类）", rule.category, c.major_name))
-                    })
-                    .unwrap_or_else(|| rule.category.clone())
+            let category_label = match category_key_name(reference, &rule.category) {
+                Some(name) => format!("{} {name}", rule.category),
+                None => rule.category.clone(),
             };
             let region_name = reference.region_name(&rule.region).unwrap_or(&rule.region);
             json!({
@@ -103,8 +104,7 @@ pub fn fill_proposed_units(command: &mut Command, case: &Case, reference: &Refer
         let p = proposal(case, reference).ok_or_else(|| {
             ApiError::invalid("no_routing_rule", "units", "责任清单未覆盖该案件（类别×区划），请选择处置单位（units）")
         })?;
-        units.push(p.rule.lead.clone());
-        units.extend(p.rule.assists.iter().cloned());
+        *units = p.rule.units();
     }
     Ok(())
 }
@@ -129,29 +129,17 @@ pub async fn auto_dispatch(state: &AppState, case: Case, reference: &Reference) 
     let Some(p) = proposal(&case, reference).filter(|p| p.rule.auto_dispatch) else {
         return case;
     };
-    let units: Vec<String> = std::iter::once(p.rule.lead.clone()).chain(p.rule.assists.iter().cloned()).collect();
+    let units = p.rule.units();
     if units.iter().any(|u| !reference.units.get(u).is_some_and(|u| u.active)) {
         tracing::warn!(case = case.id, "auto dispatch skipped: a unit of the rule is inactive");
         return case;
     }
     let command = Command::Dispatch { units, note: Some("按责任清单自动派遣".into()) };
     let ctx = Context { now: now_ms(), calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
-    let actor = auto_dispatcher();
-    let event = match case::decide(&case, &actor, &command, &ctx) {
-        Ok(e) => e,
-        Err(r) => {
-            tracing::warn!(case = case.id, code = r.code, "auto dispatch refused");
-            return case;
-        }
-    };
-    let mut next = case.clone();
-    if next.apply(&event).is_err() {
-        return case;
-    }
-    match state.store.append_event(&case, &next, &event).await {
-        Ok(()) => next,
+    match crate::cases::take_action(state, &case, &auto_dispatcher(), &command, &ctx).await {
+        Ok(next) => next,
         Err(e) => {
-            tracing::warn!(case = case.id, error = %e, "auto dispatch not stored; the case waits for a dispatcher");
+            tracing::warn!(case = case.id, code = e.code, "auto dispatch not done; the case waits for a dispatcher");
             case
         }
     }
@@ -168,21 +156,20 @@ fn may_edit_rules(actor: &Actor) -> ApiResult<()> {
     require_role(actor, &[Role::Admin], "修改责任清单")
 }
 
-type Params = HashMap<String, String>;
-
-fn param<'p>(params: &'p Params, key: &str) -> Option<&'p str> {
-    params.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+/// Code prefixes of a region subtree (every code when no region is given).
+fn subtree_prefixes(reference: &Reference, region: Option<&str>) -> ApiResult<Vec<String>> {
+    match region {
+        Some(code) => {
+            reference.regions.get(code).ok_or_else(|| ApiError::invalid("unknown_region", "region", format!("区划代码“{code}”不存在")))?;
+            Ok(reference.regions.scope_prefixes(code))
+        }
+        None => Ok(vec![String::new()]),
+    }
 }
 
 /// Rules set within a region subtree (all when no region is given).
 fn rules_within<'r>(reference: &'r Reference, region: Option<&str>) -> ApiResult<Vec<&'r RoutingRule>> {
-    let prefixes = match region {
-        Some(code) => {
-            reference.regions.get(code).ok_or_else(|| ApiError::invalid("unknown_region", "region", format!("区划代码“{code}”不存在")))?;
-            reference.regions.scope_prefixes(code)
-        }
-        None => vec![String::new()],
-    };
+    let prefixes = subtree_prefixes(reference, region)?;
     Ok(reference.routing.rules().iter().filter(|r| prefixes.iter().any(|p| r.region.starts_with(p.as_str()))).collect())
 }
 
@@ -276,13 +263,7 @@ async fn import_csv(State(state): State<AppState>, CurrentUser(actor): CurrentUs
 
 /// Shared by the API and the CLI: parse, check every row, replace the subtree's rules.
 pub async fn import_rules(state: &AppState, reference: &Reference, bytes: &[u8], region: Option<&str>, by: &AuditActor) -> ApiResult<(usize, u64)> {
-    let prefixes = match region {
-        Some(code) => {
-            reference.regions.get(code).ok_or_else(|| ApiError::invalid("unknown_region", "region", format!("区划代码“{code}”不存在")))?;
-            reference.regions.scope_prefixes(code)
-        }
-        None => vec![String::new()],
-    };
+    let prefixes = subtree_prefixes(reference, region)?;
     let rows = routing_csv::read(bytes).map_err(|errors| csv_error(&errors))?;
     let mut errors = Vec::new();
     let mut rules = Vec::new();

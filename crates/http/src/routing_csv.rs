@@ -128,18 +128,7 @@ pub fn write(rules: &[&RoutingRule], reference: &Reference) -> String {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = writer.write_record(HEADERS);
     for r in rules {
-        let category_name = reference.catalog.get(&r.category).map(|c| c.name.clone()).unwrap_or_else(|| {
-            if r.category == chengyun_domain::routing::ANY_CATEGORY {
-                "全部类别".into()
-            } else {
-                reference
-                    .catalog
-                    .iter()
-                    .find(|c| chengyun_domain::routing::major_key(c) == r.category)
-                    .map(|c| format!("{}（大类）", c.major_name))
-                    .unwrap_or_default()
-            }
-        });
+        let category_name = crate::routing::category_key_name(reference, &r.category).unwrap_or_default();
         let names = |codes: &[String]| codes.iter().map(|u| reference.unit_name(u).unwrap_or("")).collect::<Vec<_>>().join("；");
         let _ = writer.write_record([
             r.category.as_str(),

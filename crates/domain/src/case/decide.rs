@@ -199,7 +199,7 @@ pub fn decide(case: &Case, actor: &Actor, command: &Command, ctx: &Context) -> R
             if task.status != TaskStatus::Accepted {
                 return Err(Refusal::invalid("task_not_accepted", "action", "请先接单再反馈处置结果"));
             }
-            let others_done = current_tasks(case).filter(|t| t.id != task.id).all(|t| t.status == TaskStatus::Done);
+            let others_done = case.current_tasks().filter(|t| t.id != task.id).all(|t| t.status == TaskStatus::Done);
             let next = (others_done && case.status == CaseStatus::Dispatched).then(|| planner.clock(Step::RequestCheck, now));
             Change::FedBack { task: task.id, text, photos: photos.clone(), next }
         }
@@ -213,7 +213,7 @@ pub fn decide(case: &Case, actor: &Actor, command: &Command, ctx: &Context) -> R
             if *passed {
                 Change::Checked { passed: true, photos: photos.clone(), next: Some(planner.clock(Step::Close, now)), rework: vec![] }
             } else {
-                let rework = current_tasks(case)
+                let rework = case.current_tasks()
                     .filter(|t| t.status == TaskStatus::Done)
                     .map(|t| (t.id, planner.clock(Step::Dispose, now)))
                     .collect();
@@ -314,11 +314,6 @@ pub fn decide(case: &Case, actor: &Actor, command: &Command, ctx: &Context) -> R
     })
 }
 
-/// Tasks of the current round (a 重办 starts a new round).
-pub(super) fn current_tasks(case: &Case) -> impl Iterator<Item = &Task> {
-    case.tasks.iter().filter(move |t| t.round == case.reopens && t.status.is_active())
-}
-
 fn dispatch(case: &Case, units: &[String], planner: &Planner, now: Millis) -> Result<Change, Refusal> {
     if units.is_empty() {
         return Err(Refusal::invalid("units_required", "units", "请至少选择一个处置单位（units）"));
@@ -334,7 +329,7 @@ fn dispatch(case: &Case, units: &[String], planner: &Planner, now: Millis) -> Re
             return Err(Refusal::invalid("duplicate_unit", &format!("units[{i}]"), format!("单位“{unit}”重复")));
         }
     }
-    let current: Vec<&Task> = current_tasks(case).collect();
+    let current: Vec<&Task> = case.current_tasks().collect();
     let mut next_id = case.tasks.iter().map(|t| t.id).max().unwrap_or(0);
     let (mut tasks, mut kept) = (Vec::new(), Vec::new());
     for (i, unit) in units.iter().enumerate() {
@@ -357,7 +352,7 @@ fn dispatch(case: &Case, units: &[String], planner: &Planner, now: Millis) -> Re
 
 /// 释放协办: only an open 协办 task of the current round; a handler may release only as the 主办 unit.
 fn release(case: &Case, actor: &Actor, role: Role, id: u32, planner: &Planner, now: Millis) -> Result<Change, Refusal> {
-    let task = current_tasks(case)
+    let task = case.current_tasks()
         .find(|t| t.id == id)
         .ok_or_else(|| Refusal::invalid("task_not_found", "task", format!("任务 {id} 不存在或已结束")))?;
     if task.role != TaskRole::Assist {
@@ -368,13 +363,13 @@ fn release(case: &Case, actor: &Actor, role: Role, id: u32, planner: &Planner, n
     }
     if role == Role::Handler {
         let own_lead = actor.unit().is_some_and(|u| {
-            current_tasks(case).any(|t| t.role == TaskRole::Lead && t.unit == u)
+            case.current_tasks().any(|t| t.role == TaskRole::Lead && t.unit == u)
         });
         if !own_lead {
             return Err(Refusal::forbidden("not_lead_unit", "只有主办单位或派遣员可以释放协办任务"));
         }
     }
-    let mut rest = current_tasks(case).filter(|t| t.id != id).peekable();
+    let mut rest = case.current_tasks().filter(|t| t.id != id).peekable();
     let rest_done = rest.peek().is_some() && rest.all(|t| t.status == TaskStatus::Done);
     let next = rest_done.then(|| planner.clock(Step::RequestCheck, now));
     Ok(Change::TaskReleased { task: id, next })

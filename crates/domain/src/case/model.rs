@@ -473,6 +473,12 @@ impl Case {
         self.tasks.iter().find(|t| t.id == id)
     }
 
+    /// Tasks of the current round (a 重办 starts a new round) still counting: pending, accepted
+    /// or done — not returned, cancelled or released.
+    pub fn current_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(move |t| t.round == self.reopens && t.status.is_active())
+    }
+
     /// The unit's open task (there is at most one).
     pub fn open_task_of(&self, unit: &str) -> Option<&Task> {
         self.tasks.iter().find(|t| t.unit == unit && t.status.is_open())

@@ -563,7 +563,7 @@ fn pool() -> Vec<(Actor, Command)> {
 
 fn check_invariants(c: &Case, events: &[Event]) {
     assert_eq!(c.version as usize, events.len());
-    let current: Vec<&Task> = c.tasks.iter().filter(|t| t.round == c.reopens && t.status.is_active()).collect();
+    let current: Vec<&Task> = c.current_tasks().collect();
     let open = current.iter().filter(|t| t.status.is_open()).count();
     match c.status {
         CaseStatus::Dispatched => assert!(open > 0, "dispatched without an open task"),
