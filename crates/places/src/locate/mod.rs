@@ -45,6 +45,12 @@
 //!   test is there for speed: measured ≈ 1.3× faster locates than geo's test on every
 //!   candidate's `f64` ring (0.9–1.15 against 1.1–1.6 million a second, same runs
 //!   interleaved); the unit tests check it against geo's.
+//! - in front of each level's tree sits a [`lattice`]: a flat array of ≈ 128 lattice cells per
+//!   region part saying "nothing here", "region N has all of this cell inside" or "ask the tree".
+//!   A cell gets a region only when no ring of any part comes within 10⁻⁹° of it and exactly
+//!   one part holds it, so it never answers differently from the tree. Most points then end
+//!   with one array read and the winner's code (measured with `bash scripts/bench-locate.sh`:
+//!   1.4 → 3.9 million locates a second at 40,625 cells, for ≈ 20 MB and ≈ 0.4 s of build).
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -57,6 +63,9 @@ use rstar::{
 };
 
 use crate::coord::LonLat;
+
+mod lattice;
+use lattice::{Lattice, PartShape};
 
 /// The region a point was located in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +132,8 @@ struct Hole {
 struct LevelTree {
     level: RegionLevel,
     tree: RTree<PartEntry, TreeParams>,
+    /// Answers most points before the tree is asked (see [`lattice`]).
+    lattice: Option<Lattice>,
 }
 
 /// An R-tree leaf: one polygon's box and where to find its rings. At most 32 bytes, so that a
@@ -214,9 +225,32 @@ impl LocateIndex {
         by_level.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
         let levels = by_level
             .into_iter()
-            .map(|(level, list)| LevelTree { level, tree: RTree::bulk_load_with_params(list) })
+            .map(|(level, list)| LevelTree { level, tree: RTree::bulk_load_with_params(list), lattice: None })
             .collect();
-        LocateIndex { codes: Codes::new(&codes), levels, parts, quantised }
+        let mut index = LocateIndex { codes: Codes::new(&codes), levels, parts, quantised };
+        let lattices: Vec<Option<Lattice>> = index.levels.iter().map(|level| index.lattice_for(level)).collect();
+        for (level, lattice) in index.levels.iter_mut().zip(lattices) {
+            level.lattice = lattice;
+        }
+        index
+    }
+
+    /// The lattice of one level, built from its parts' exact rings.
+    fn lattice_for(&self, level: &LevelTree) -> Option<Lattice> {
+        let entries: Vec<&PartEntry> = level.tree.iter().collect();
+        let shapes: Vec<PartShape<'_>> = entries
+            .iter()
+            .map(|e| {
+                let part = &self.parts[e.part as usize];
+                let bbox = part.exterior.bounding_rect().expect("indexed parts have a ring");
+                PartShape {
+                    region: e.region,
+                    bbox: [bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y],
+                    rings: std::iter::once(&part.exterior).chain(part.holes.iter().map(|h| &h.ring)).collect(),
+                }
+            })
+            .collect();
+        Lattice::build(&shapes, |i, at| self.position(entries[i], at) == CoordPos::Inside)
     }
 
     /// The deepest-level region covering the WGS-84 point (grid before village before area
@@ -263,12 +297,17 @@ impl LocateIndex {
                 .sum::<usize>();
         let quantised = self.quantised.capacity() * size_of::<[Quantum; 2]>();
         let trees = self.levels.capacity() * size_of::<LevelTree>()
-            + self.levels.iter().map(|l| tree_bytes(l.tree.root())).sum::<usize>();
+            + self.levels.iter().map(|l| tree_bytes(l.tree.root()) + l.lattice.as_ref().map_or(0, Lattice::heap_bytes)).sum::<usize>();
         codes + parts + quantised + trees
     }
 
     /// The winning region of one level (see the module documentation), as a region id.
     fn best_in(&self, level: &LevelTree, at: Coord<f64>) -> Option<u32> {
+        match level.lattice.as_ref().map(|l| l.get(at)) {
+            Some(lattice::EMPTY) => return None,
+            Some(lattice::MIXED) | None => {}
+            Some(region) => return Some(region),
+        }
         // (interior?, region id); ids are in code order.
         let mut best: Option<(bool, u32)> = None;
         // Rounding to nearest is monotonic, so a point inside an exact box stays inside the
