@@ -9,15 +9,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use chengyun_domain::case::{self, Case, CaseStatus, Command, Context, Location, MergeTarget, NewReport, Reporter, Source};
+use chengyun_domain::case::{self, Case, CaseStatus, Command, Context, Location, MergeTarget, Reporter, Source};
 use chengyun_domain::deadline::Lamp;
 use chengyun_domain::org::Actor;
-use chengyun_domain::region::RegionLevel;
 use chengyun_domain::time::parse_instant;
-use chengyun_places::coord::{self, LonLat};
 use chengyun_storage::CaseQuery;
 
 use crate::access::{can_see, may_search_reporter, region_in_scope, scope_filter};
+use crate::intake::{self, Submission};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::json::{from_value, JsonBody};
@@ -51,107 +50,27 @@ struct CreateCase {
     photos: Vec<String>,
 }
 
-/// The region a new report belongs to: where its point fell (a 单元网格 where grids exist), else
-/// the one named, else the reporter's own (if it is a town or narrower), else the instance default.
-fn resolve_region(
-    located: Option<String>,
-    body_region: Option<String>,
-    actor: &Actor,
-    reference: &Reference,
-    default: Option<&str>,
-) -> ApiResult<String> {
-    let tree = &reference.regions;
-    // A named region is checked even when the point decides: bad input is never silently ignored.
-    let named = match body_region.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()) {
-        Some(code) => {
-            let region = tree
-                .get(&code)
-                .ok_or_else(|| ApiError::invalid("unknown_region", "region", format!("区划代码“{code}”不存在")))?;
-            if matches!(region.level, RegionLevel::City | RegionLevel::District) {
-                return Err(ApiError::invalid("region_too_coarse", "region", "请指明街镇或更小的区划（region）"));
-            }
-            Some(code)
-        }
-        None => None,
-    };
-    let located = located.filter(|code| tree.get(code).is_some_and(|r| !matches!(r.level, RegionLevel::City | RegionLevel::District)));
-    if let Some(code) = located {
-        if !region_in_scope(actor, tree, &code) {
-            return Err(ApiError::invalid(
-                "location_out_of_scope",
-                "location",
-                format!("坐标位于“{}”，不在您的管辖范围内", reference.region_name(&code).unwrap_or(&code)),
-            ));
-        }
-        return Ok(code);
-    }
-    let code = match named {
-        Some(code) => code,
-        None => actor
-            .scope
-            .region
-            .clone()
-            .filter(|r| tree.get(r).is_some_and(|r| !matches!(r.level, RegionLevel::City | RegionLevel::District)))
-            .or_else(|| default.map(str::to_string))
-            .ok_or_else(|| ApiError::invalid("region_required", "region", "请指明案件所在区划（region）"))?,
-    };
-    if !region_in_scope(actor, tree, &code) {
-        return Err(ApiError::invalid("region_out_of_scope", "region", "该区划不在您的管辖范围内"));
-    }
-    Ok(code)
-}
-
-async fn check_photos(state: &AppState, actor: &Actor, photos: &[String], field: &str) -> ApiResult<()> {
-    for (i, id) in photos.iter().enumerate() {
-        let owned = state.store.attachment_meta(id).await?.is_some_and(|meta| meta.uploaded_by == actor.user_id);
-        if !owned {
-            return Err(ApiError::invalid("unknown_attachment", &format!("{field}[{i}]"), format!("附件“{id}”不存在或不是您上传的")));
-        }
-    }
-    Ok(())
-}
-
 async fn create(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<CreateCase>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let reference = state.reference().await?;
-    let category = reference
-        .catalog
-        .get(body.category.trim())
-        .filter(|c| c.active)
-        .ok_or_else(|| ApiError::invalid("unknown_category", "category", format!("案件类别编码“{}”不存在或已停用", body.category)))?;
-    let places = state.places().await?;
-    let placement = body
-        .location
-        .filter(|l| l.lon.is_finite() && l.lat.is_finite() && l.is_plausible())
-        .and_then(|l| crate::places::place(&places, coord::to_wgs84(LonLat::new(l.lon, l.lat), l.coord_sys)));
-    let located = placement.as_ref().and_then(|p| p.region.clone());
-    let region_code = resolve_region(located, body.region, &actor, &reference, state.config.default_region.as_deref())?;
-    check_photos(&state, &actor, &body.photos, "photos").await?;
-    if let Some(phone) = &body.reporter.phone
-        && !phone.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' ')
-    {
-        return Err(ApiError::invalid("invalid_phone", "reporter.phone", "联系电话（reporter.phone）格式不正确"));
-    }
-    let report = NewReport {
-        category: category.code.clone(),
+    let submission = Submission {
+        category: body.category,
         description: body.description,
         source: body.source,
-        region_code: region_code.clone(),
-        address: body.address,
         location: body.location,
-        placement,
+        address: body.address,
+        region: body.region,
         reporter: body.reporter,
         photos: body.photos,
+        idempotency_key: intake::idempotency_key(&headers)?,
     };
-    let now = now_ms();
-    let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
-    let event = case::report(&actor, report, String::new(), category.limit, &ctx)?;
-    let prefix = reference.regions.town_of(&region_code).map_or_else(|| region_code.clone(), |t| t.code.clone());
-    let created = state.store.create_case(&prefix, event).await?;
-    Ok((StatusCode::CREATED, Json(case_view(&created, None, &actor, &reference, now))))
+    let intake = intake::submit(&state, &actor, submission).await?;
+    let reference = state.reference().await?;
+    let status = if intake.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(case_view(&intake.case, None, &actor, &reference, now_ms()))))
 }
 
 /// Loads a case the actor may see; anything else is 404, so existence never leaks.
@@ -226,7 +145,7 @@ async fn act(
         }
     }
     if let Command::Verify { photos, .. } | Command::Feedback { photos, .. } | Command::Check { photos, .. } = &command {
-        check_photos(&state, &actor, photos, "photos").await?;
+        intake::check_photos(&state, &actor, photos, "photos").await?;
     }
     let merge_target = match &command {
         Command::Merge { into, .. } => state

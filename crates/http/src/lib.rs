@@ -8,6 +8,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod cases;
+mod intake;
 mod error;
 mod json;
 mod meta;
