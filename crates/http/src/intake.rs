@@ -39,6 +39,18 @@ pub struct Intake {
     pub case: Case,
     /// True when an earlier submission with the same idempotency key made this case.
     pub replayed: bool,
+    /// 疑似重复件: open cases of the same kind near in place and time, nearest first.
+    pub suspected_duplicates: Vec<SuspectedDuplicate>,
+}
+
+/// An open case a new report may repeat, shown to the 受理员 with how far and how old it is.
+#[derive(Debug, Clone)]
+pub struct SuspectedDuplicate {
+    pub case_id: i64,
+    pub number: String,
+    pub status: chengyun_domain::case::CaseStatus,
+    pub distance_m: f64,
+    pub age_ms: i64,
 }
 
 /// The `Idempotency-Key` header, if the client sent one.
@@ -90,9 +102,9 @@ pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> 
     let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
     let event = case::report(actor, report, String::new(), category.limit, &ctx)?;
     let prefix = reference.regions.town_of(&region_code).map_or_else(|| region_code.clone(), |t| t.code.clone());
-    // TODO(intake): idempotency keys and the SQLite group-commit writer (issue #4).
+    // TODO(intake): idempotency keys, duplicates and the SQLite group-commit writer (issue #4).
     let created = state.store.create_case(&prefix, event).await?;
-    Ok(Intake { case: created, replayed: false })
+    Ok(Intake { case: created, replayed: false, suspected_duplicates: Vec::new() })
 }
 
 /// The region a new report belongs to: where its point fell (a 单元网格 where grids exist), else
