@@ -24,10 +24,13 @@ pub enum Role {
     Assessor,
     /// 管理员 — regions, units, users, categories, calendar.
     Admin,
+    /// 接入渠道 — an external client system (an Open311 app, a mini-program backend) acting
+    /// through an API key: it reports and comments, never logs in, sees only what it filed.
+    Channel,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Inspector,
         Role::Operator,
         Role::ShiftLead,
@@ -36,6 +39,7 @@ impl Role {
         Role::Leader,
         Role::Assessor,
         Role::Admin,
+        Role::Channel,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +52,7 @@ impl Role {
             Role::Leader => "leader",
             Role::Assessor => "assessor",
             Role::Admin => "admin",
+            Role::Channel => "channel",
         }
     }
 
@@ -61,7 +66,13 @@ impl Role {
             Role::Leader => "领导",
             Role::Assessor => "考核员",
             Role::Admin => "管理员",
+            Role::Channel => "接入渠道",
         }
+    }
+
+    /// A role a person holds; `Channel` belongs only to the system user of an API key.
+    pub fn is_staff(self) -> bool {
+        self != Role::Channel
     }
 }
 
@@ -184,8 +195,9 @@ mod tests {
         let ids: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(
             ids,
-            ["inspector", "operator", "shift_lead", "dispatcher", "handler", "leader", "assessor", "admin"]
+            ["inspector", "operator", "shift_lead", "dispatcher", "handler", "leader", "assessor", "admin", "channel"]
         );
+        assert_eq!(Role::ALL.iter().filter(|r| !r.is_staff()).collect::<Vec<_>>(), [&Role::Channel]);
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
             assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));

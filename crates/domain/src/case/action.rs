@@ -56,6 +56,8 @@ pub enum ActionKind {
     Revisit,
     /// 重办
     Reopen,
+    /// 留言 — a note on the case from a channel (the resident's app) or the desk; changes nothing else.
+    Comment,
 }
 
 /// Who may take an action and in which states.
@@ -67,9 +69,13 @@ pub struct Rule {
 const OPEN_STATES: &[CaseStatus] =
     &[Reported, Registered, Verifying, Filed, Dispatched, Returned, Processed, Checking, Checked, OnHold];
 const TASK_STATES: &[CaseStatus] = &[Dispatched, Returned];
+/// A resident may still comment on a closed case (e.g. that the problem is back); not on one
+/// voided or merged away.
+const COMMENT_STATES: &[CaseStatus] =
+    &[Reported, Registered, Verifying, Filed, Dispatched, Returned, Processed, Checking, Checked, OnHold, Closed];
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 23] = [
+    pub const ALL: [ActionKind; 24] = [
         ActionKind::Report,
         ActionKind::Register,
         ActionKind::RequestVerification,
@@ -93,11 +99,12 @@ impl ActionKind {
         ActionKind::Merge,
         ActionKind::Revisit,
         ActionKind::Reopen,
+        ActionKind::Comment,
     ];
 
     pub fn rule(self) -> Rule {
         let (roles, states): (&'static [Role], &'static [CaseStatus]) = match self {
-            ActionKind::Report => (&[Inspector, Operator, ShiftLead, Leader], &[]),
+            ActionKind::Report => (&[Inspector, Operator, ShiftLead, Leader, Channel], &[]),
             ActionKind::Register => (&[Operator, ShiftLead], &[Reported]),
             ActionKind::RequestVerification => (&[Operator, ShiftLead], &[Registered]),
             ActionKind::Verify => (&[Inspector], &[Verifying]),
@@ -120,6 +127,7 @@ impl ActionKind {
             ActionKind::Merge => (&[Operator, ShiftLead], &[Reported, Registered, Verifying, Filed]),
             ActionKind::Revisit => (&[Operator], &[Closed]),
             ActionKind::Reopen => (&[ShiftLead], &[Closed]),
+            ActionKind::Comment => (&[Channel, Operator, ShiftLead], COMMENT_STATES),
         };
         Rule { roles, states }
     }
@@ -149,6 +157,7 @@ impl ActionKind {
             ActionKind::Merge => "merge",
             ActionKind::Revisit => "revisit",
             ActionKind::Reopen => "reopen",
+            ActionKind::Comment => "comment",
         }
     }
 
@@ -177,6 +186,7 @@ impl ActionKind {
             ActionKind::Merge => "合并",
             ActionKind::Revisit => "回访",
             ActionKind::Reopen => "重办",
+            ActionKind::Comment => "留言",
         }
     }
 
@@ -204,7 +214,7 @@ mod tests {
                 "report", "register", "request_verification", "verify", "file", "void", "dispatch",
                 "accept_task", "return_task", "feedback", "release_task", "request_check", "check", "close",
                 "request_extension", "approve_extension", "request_hold", "approve_hold", "resume",
-                "urge", "merge", "revisit", "reopen"
+                "urge", "merge", "revisit", "reopen", "comment"
             ]
         );
         for a in ActionKind::ALL {

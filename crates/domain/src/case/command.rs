@@ -134,6 +134,10 @@ pub enum Command {
     Reopen {
         reason: String,
     },
+    /// 留言: a note recorded on the case.
+    Comment {
+        text: String,
+    },
 }
 
 fn approve() -> bool {
@@ -165,6 +169,7 @@ impl Command {
             Command::Merge { .. } => ActionKind::Merge,
             Command::Revisit { .. } => ActionKind::Revisit,
             Command::Reopen { .. } => ActionKind::Reopen,
+            Command::Comment { .. } => ActionKind::Comment,
         }
     }
 
@@ -177,7 +182,7 @@ impl Command {
             | Command::RequestExtension { reason, .. }
             | Command::RequestHold { reason }
             | Command::Reopen { reason } => Some(reason),
-            Command::Feedback { text, .. } => Some(text),
+            Command::Feedback { text, .. } | Command::Comment { text } => Some(text),
             Command::Register { note }
             | Command::RequestVerification { note }
             | Command::Verify { note, .. }

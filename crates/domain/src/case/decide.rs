@@ -12,8 +12,11 @@ use crate::org::{valid_unit_code, Actor, Role};
 use crate::time::Millis;
 use crate::TimeLimit;
 
-/// Longest free text accepted in a description, note or reason.
+/// Longest free text accepted in a note or reason.
 pub const MAX_TEXT_CHARS: usize = 2000;
+/// Longest problem description of a report: GeoReport v2's limit, so an Open311 client's text
+/// is never cut.
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// Most photos on one report or feedback.
 pub const MAX_PHOTOS: usize = 9;
 /// Most units in one joint dispatch (联勤联动).
@@ -86,6 +89,7 @@ pub fn report(
     let own_channel = match role {
         Role::Inspector => Some(Source::Patrol),
         Role::Leader => Some(Source::Leader),
+        Role::Channel => Some(Source::Public),
         _ => None,
     };
     if let Some(only) = own_channel.filter(|only| *only != report.source) {
@@ -94,7 +98,7 @@ pub fn report(
             format!("{}只能以“{}”来源上报（source）", role.label(), only.label()),
         ));
     }
-    let description = required_text("description", "问题描述", &report.description)?;
+    let description = required_text_within("description", "问题描述", &report.description, MAX_DESCRIPTION_CHARS)?;
     if let Some(loc) = &report.location
         && (!loc.lon.is_finite() || !loc.lat.is_finite() || !loc.is_plausible())
     {
@@ -273,6 +277,10 @@ pub fn decide(case: &Case, actor: &Actor, command: &Command, ctx: &Context) -> R
         }
         Command::Resume { .. } => Change::Resumed { clocks: resumed(case, ctx.calendar, now) },
         Command::Urge { .. } => Change::Urged,
+        Command::Comment { text } => {
+            required_text("text", "留言内容", text)?;
+            Change::Commented
+        }
         Command::Merge { into, .. } => {
             let target = ctx
                 .merge_target
@@ -414,12 +422,16 @@ fn resumed(case: &Case, calendar: &WorkCalendar, now: Millis) -> Vec<(ClockRef, 
 }
 
 fn required_text(field: &str, label: &str, text: &str) -> Result<String, Refusal> {
+    required_text_within(field, label, text, MAX_TEXT_CHARS)
+}
+
+fn required_text_within(field: &str, label: &str, text: &str, max: usize) -> Result<String, Refusal> {
     let text = text.trim();
     if text.is_empty() {
         return Err(Refusal::invalid("field_required", field, format!("{label}（{field}）不能为空")));
     }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(Refusal::invalid("text_too_long", field, format!("{label}（{field}）不能超过{MAX_TEXT_CHARS}字")));
+    if text.chars().count() > max {
+        return Err(Refusal::invalid("text_too_long", field, format!("{label}（{field}）不能超过{max}字")));
     }
     Ok(text.to_string())
 }

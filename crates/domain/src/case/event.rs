@@ -94,4 +94,6 @@ pub enum Change {
     Merged { into: i64, into_number: String },
     Revisited { satisfaction: Satisfaction },
     Reopened { next: Clock, overall: Clock },
+    /// 留言: the text is the event's reason.
+    Commented,
 }

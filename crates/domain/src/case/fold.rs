@@ -226,6 +226,7 @@ impl Case {
                 self.status = self.resume_to.take().unwrap_or(CaseStatus::Dispatched);
             }
             Change::Urged => self.urges += 1,
+            Change::Commented => {}
             Change::Merged { into, .. } => {
                 self.stop_all(at);
                 self.merged_into = Some(*into);

@@ -13,7 +13,7 @@ mod refusal;
 
 pub use action::{rules_markdown, ActionKind, Rule};
 pub use command::{Command, NewReport};
-pub use decide::{decide, report, Context, MergeTarget, MAX_PHOTOS, MAX_TEXT_CHARS, MAX_UNITS};
+pub use decide::{decide, report, Context, MergeTarget, MAX_DESCRIPTION_CHARS, MAX_PHOTOS, MAX_TEXT_CHARS, MAX_UNITS};
 pub use event::{Change, ClockRef, Event, NewTask};
 pub use fold::FoldError;
 pub use model::*;

@@ -217,6 +217,7 @@ fn sample(action: ActionKind) -> Command {
         ActionKind::Merge => Command::Merge { into: 7, note: note() },
         ActionKind::Revisit => Command::Revisit { satisfaction: Satisfaction::Satisfied, note: note() },
         ActionKind::Reopen => Command::Reopen { reason: "市民不满意".into() },
+        ActionKind::Comment => Command::Comment { text: "问题仍未解决，请尽快处理".into() },
     }
 }
 
@@ -617,4 +618,44 @@ proptest! {
         }
         prop_assert_eq!(Case::replay(42, &h.events).unwrap(), h.case);
     }
+}
+
+// ---- channels (接入渠道) and comments (留言) ----------------------------------------------------
+
+fn channel() -> Actor {
+    actor(50, &[Role::Channel], None)
+}
+
+#[test]
+fn a_channel_reports_as_the_public_and_only_so() {
+    let calendar = WorkCalendar::china_default();
+    let steps = StepLimits::default();
+    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None };
+    let event = report(&channel(), new_report(Source::Public), String::new(), TimeLimit::work_hours(4), &ctx).unwrap();
+    assert_eq!((event.actor_role, event.actor_name.as_str()), (Role::Channel, "用户50"), "the timeline names the client");
+    let r = report(&channel(), new_report(Source::Patrol), String::new(), TimeLimit::work_hours(4), &ctx).unwrap_err();
+    assert_eq!(r.code, "source_not_allowed");
+    let mut long = new_report(Source::Public);
+    long.description = "坑".repeat(MAX_DESCRIPTION_CHARS);
+    assert!(report(&channel(), long.clone(), String::new(), TimeLimit::work_hours(4), &ctx).is_ok(), "GeoReport's 4,000 characters fit");
+    long.description.push('坑');
+    let r = report(&channel(), long, String::new(), TimeLimit::work_hours(4), &ctx).unwrap_err();
+    assert_eq!((r.code, r.field.as_deref()), ("text_too_long", Some("description")));
+}
+
+#[test]
+fn a_channel_may_comment_but_take_no_other_action() {
+    let mut h = Harness::new(Source::Public);
+    let c = h.act(&channel(), Command::Comment { text: " 垃圾又多了 ".into() }).clone();
+    assert_eq!((c.status, c.version), (CaseStatus::Reported, 2), "a comment changes nothing but the history");
+    assert_eq!(h.events.last().unwrap().reason.as_deref(), Some("垃圾又多了"));
+    assert_eq!(h.events.last().unwrap().change, Change::Commented);
+    let r = h.try_act(&channel(), Command::Comment { text: "  ".into() }).unwrap_err();
+    assert_eq!((r.code, r.field.as_deref()), ("field_required", Some("text")));
+    let r = h.try_act(&channel(), Command::Register { note: note() }).unwrap_err();
+    assert_eq!(r.code, "role_not_allowed");
+    h.act(&operator(), Command::Comment { text: "已电话联系反映人".into() });
+    h.act(&shift_lead(), Command::Void { reason: "重复反映".into() });
+    let r = h.try_act(&channel(), Command::Comment { text: "还在".into() }).unwrap_err();
+    assert_eq!(r.code, "invalid_state", "no comments on a voided case");
 }
