@@ -7,6 +7,7 @@
 //! - [`calendar`]: the working-time clock over the official holiday calendar
 //! - [`deadline`]: step clocks and lamps (green / yellow / red)
 //! - [`case`]: the closed-loop state machine; a case is the fold of its events
+//! - [`open311`]: the towns' public services (GeoReport v2) and the public view of a case's state
 
 pub mod calendar;
 pub mod case;
@@ -14,6 +15,7 @@ pub mod category;
 pub mod deadline;
 pub mod demo;
 pub mod limit;
+pub mod open311;
 pub mod org;
 pub mod region;
 pub mod routing;
