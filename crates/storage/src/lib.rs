@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 use chengyun_domain::case::{Case, Event};
 use chengyun_domain::category::CategoryTable;
+use chengyun_domain::open311::Service;
 use chengyun_domain::org::Unit;
 use chengyun_domain::region::Region;
 use chengyun_domain::routing::RoutingRule;
@@ -106,6 +107,24 @@ pub trait Store: Send + Sync + 'static {
     async fn attachment_meta(&self, id: &str) -> Result<Option<AttachmentMeta>>;
     /// Cases whose events reference the attachment (who may see a case may see its photos).
     async fn attachment_cases(&self, id: &str) -> Result<Vec<i64>>;
+
+    // --- residents' channel (Open311) ---
+    /// A town's public services, by code.
+    async fn list_open311_services(&self, town: &str) -> Result<Vec<Service>>;
+    /// Adds or replaces one service of a town (audited).
+    async fn put_open311_service(&self, town: &str, service: &Service, by: &AuditActor) -> Result<()>;
+    /// False when the town had no such service.
+    async fn delete_open311_service(&self, town: &str, code: &str, by: &AuditActor) -> Result<bool>;
+    /// Stores a key's hash with a new system user (role `channel`) that reports in its name.
+    async fn create_api_key(&self, key: &NewApiKey, by: &AuditActor) -> Result<ApiKeyRecord>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
+    /// A live key and its system user.
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<(ApiKeyRecord, UserRecord)>>;
+    /// Revokes a key and disables its user; false when no live key has that id.
+    async fn revoke_api_key(&self, id: i64, by: &AuditActor) -> Result<bool>;
+    async fn case_id_by_number(&self, number: &str) -> Result<Option<i64>>;
+    /// Events of a town's cases in `[from, to)`, oldest first.
+    async fn town_events(&self, town: &str, from: Millis, to: Millis, limit: i64) -> Result<Vec<StoredEvent>>;
 
     // --- audit ---
     /// Walks the whole chain: every link, every record's hash, every case event's digest.

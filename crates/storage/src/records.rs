@@ -103,11 +103,27 @@ pub struct CaseQuery {
     pub merged_into: Option<i64>,
     /// Cases with this place flag (`outside_grid`).
     pub place_flag: Option<String>,
+    /// Last changed at or after / before.
+    pub updated_from: Option<Millis>,
+    pub updated_to: Option<Millis>,
+    /// Cases whose reported point (WGS-84) lies within a circle.
+    pub near: Option<Near>,
     /// The data scope of the asker: visible = in these regions OR involving this unit.
     pub scope: Option<ScopeFilter>,
     pub page: i64,
     pub page_size: i64,
 }
+
+/// A circle on the ground: centre in WGS-84 and radius in metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    pub lon: f64,
+    pub lat: f64,
+    pub radius_m: f64,
+}
+
+// Radii and coordinates are finite (checked where they are parsed), so equality is total.
+impl Eq for Near {}
 
 /// A user's data scope as a filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,3 +210,28 @@ pub enum GeometryScope<'a> {
 /// The settings key whose value changes with every boundary import, so that every instance
 /// rebuilds its locate index.
 pub const GEOMETRY_VERSION_KEY: &str = "places.geometry_version";
+
+/// A new API key of a client system (接入渠道), with its system user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub name: String,
+    /// SHA-256 of the key (hex); the key itself is never stored.
+    pub key_hash: String,
+    /// Town codes the key may report to and read.
+    pub jurisdictions: Vec<String>,
+    /// Requests per minute; `None` takes the instance default.
+    pub rate_per_minute: Option<i64>,
+}
+
+/// An API key as listed: never its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub id: i64,
+    pub name: String,
+    pub jurisdictions: Vec<String>,
+    /// The system user that reports in the client's name.
+    pub user_id: i64,
+    pub rate_per_minute: Option<i64>,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+}

@@ -11,6 +11,8 @@ pub enum Arg {
     OptInt(Option<i64>),
     Text(String),
     OptText(Option<String>),
+    Real(f64),
+    OptReal(Option<f64>),
 }
 
 /// SQL text with its arguments; placeholders are numbered as arguments are pushed, so the text
@@ -59,6 +61,8 @@ impl Sql {
                 Arg::OptInt(v) => q.bind(*v),
                 Arg::Text(v) => q.bind(v.clone()),
                 Arg::OptText(v) => q.bind(v.clone()),
+                Arg::Real(v) => q.bind(*v),
+                Arg::OptReal(v) => q.bind(*v),
             };
         }
         q

@@ -5,6 +5,7 @@ mod attachments;
 mod audit_log;
 mod bind;
 mod cases;
+mod channels;
 mod import;
 mod places;
 pub mod postgres;
@@ -21,6 +22,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use chengyun_domain::case::{Case, Event};
 use chengyun_domain::category::CategoryTable;
+use chengyun_domain::open311::Service;
 use chengyun_domain::org::Unit;
 use chengyun_domain::region::Region;
 use chengyun_domain::routing::RoutingRule;
@@ -302,6 +304,42 @@ impl Store for SqlStore {
 
     async fn attachment_cases(&self, id: &str) -> Result<Vec<i64>> {
         attachments::cases_of(&self.pool, id).await
+    }
+
+    async fn list_open311_services(&self, town: &str) -> Result<Vec<Service>> {
+        channels::list_services(&self.pool, town).await
+    }
+
+    async fn put_open311_service(&self, town: &str, service: &Service, by: &AuditActor) -> Result<()> {
+        channels::put_service(self, town, service, by).await
+    }
+
+    async fn delete_open311_service(&self, town: &str, code: &str, by: &AuditActor) -> Result<bool> {
+        channels::delete_service(self, town, code, by).await
+    }
+
+    async fn create_api_key(&self, key: &NewApiKey, by: &AuditActor) -> Result<ApiKeyRecord> {
+        channels::create_key(self, key, by).await
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        channels::list_keys(&self.pool).await
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<(ApiKeyRecord, UserRecord)>> {
+        channels::key_by_hash(&self.pool, key_hash).await
+    }
+
+    async fn revoke_api_key(&self, id: i64, by: &AuditActor) -> Result<bool> {
+        channels::revoke_key(self, id, by).await
+    }
+
+    async fn case_id_by_number(&self, number: &str) -> Result<Option<i64>> {
+        channels::case_id_by_number(&self.pool, number).await
+    }
+
+    async fn town_events(&self, town: &str, from: Millis, to: Millis, limit: i64) -> Result<Vec<StoredEvent>> {
+        channels::town_events(&self.pool, town, from, to, limit).await
     }
 
     async fn verify_audit(&self) -> Result<AuditReport> {
