@@ -35,6 +35,9 @@ pub struct ServeArgs {
     /// How long a login lasts, in hours.
     #[arg(long, env = "CHENGYUN_SESSION_HOURS", default_value_t = 12)]
     session_hours: i64,
+    /// Open311 writes (POST) each API key may make per minute, unless the key sets its own.
+    #[arg(long, env = "CHENGYUN_OPEN311_RATE_PER_MINUTE", default_value_t = 60)]
+    open311_rate_per_minute: i64,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -49,6 +52,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     }
     let config = chengyun_http::Config {
         session_ttl_ms: args.session_hours.max(1) * 3600 * 1000,
+        open311_rate_per_minute: args.open311_rate_per_minute.max(1),
         default_region: args.default_region.or_else(|| args.demo.then(|| "310115137".to_string())),
         ..Default::default()
     };
@@ -107,6 +111,9 @@ pub async fn user(url: &str, cmd: UserCommand) -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             if password.chars().count() < 8 {
                 bail!("密码至少8位");
+            }
+            if roles.iter().any(|r| !r.is_staff()) {
+                bail!("接入渠道（channel）账号随 API 密钥创建：请用 chengyun apikey create");
             }
             if roles.contains(&Role::Handler) && unit.is_none() {
                 bail!("处置人员须用 --unit 指定所属单位");

@@ -1,5 +1,6 @@
 //! `chengyun`: one binary for the whole platform. `chengyun --help` lists the commands.
 
+mod apikey;
 mod commands;
 mod places;
 
@@ -26,6 +27,9 @@ enum Command {
     /// Manages user accounts.
     #[command(subcommand)]
     User(commands::UserCommand),
+    /// Manages API keys of client systems (Open311 apps).
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// Works with the tamper-evident audit log.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
@@ -56,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve(&url, args).await,
         Command::Migrate => commands::migrate(&url).await,
         Command::User(cmd) => commands::user(&url, cmd).await,
+        Command::Apikey(cmd) => apikey::apikey(&url, cmd).await,
         Command::Audit(cmd) => commands::audit(&url, cmd).await,
         Command::Backup(args) => commands::backup(&url, args).await,
         Command::Demo(args) => commands::demo(&url, args).await,

@@ -31,7 +31,7 @@ fn text(o: &Output) -> String {
 async fn the_command_line(backend: Backend) {
     let url = fresh_database(backend).await;
     let help = chengyun(&url, &["--help"], None);
-    for command in ["serve", "migrate", "user", "audit", "backup", "demo", "import", "export"] {
+    for command in ["serve", "migrate", "user", "apikey", "audit", "backup", "demo", "import", "export"] {
         assert!(text(&help).contains(command), "--help documents {command}");
     }
     let added = chengyun(&url, &["user", "add", "--username", "root", "--role", "admin", "--password-stdin"], Some("a-long-password\n"));
@@ -40,6 +40,21 @@ async fn the_command_line(backend: Backend) {
     assert!(!weak.status.success(), "short passwords are refused");
     let demo = chengyun(&url, &["demo", "--history", "300"], None);
     assert!(demo.status.success(), "{}", text(&demo));
+    let created = chengyun(&url, &["apikey", "create", "--name", "随申办", "--jurisdiction", "310115137", "--jurisdiction", "310115137"], None);
+    assert!(created.status.success(), "{}", text(&created));
+    let stdout = String::from_utf8_lossy(&created.stdout).to_string();
+    let key = stdout.trim_end().lines().last().unwrap();
+    assert!(key.starts_with("cy_") && key.len() > 40 && !key.contains(' '), "the key alone on the last line: {stdout}");
+    let list = chengyun(&url, &["apikey", "list"], None);
+    assert!(text(&list).contains("随申办\t310115137\t默认\t有效") && !text(&list).contains(key), "{}", text(&list));
+    let bad = chengyun(&url, &["apikey", "create", "--name", "x", "--jurisdiction", "999999999"], None);
+    assert!(!bad.status.success() && text(&bad).contains("999999999"), "{}", text(&bad));
+    let channel_user = chengyun(&url, &["user", "add", "--username", "bot", "--role", "channel", "--password-stdin"], Some("a-long-password\n"));
+    assert!(!channel_user.status.success(), "channel users come only with keys");
+    let id = text(&list).split('\t').next().unwrap().to_string();
+    assert!(chengyun(&url, &["apikey", "revoke", &id], None).status.success());
+    assert!(text(&chengyun(&url, &["apikey", "list"], None)).contains("已吊销"));
+    assert!(!chengyun(&url, &["apikey", "revoke", &id], None).status.success(), "a key is revoked once");
     let ok = chengyun(&url, &["audit", "verify"], None);
     assert!(ok.status.success() && text(&ok).starts_with("OK"), "{}", text(&ok));
 

@@ -124,6 +124,9 @@ async fn check_scope(state: &AppState, roles: &[Role], unit: Option<&str>, regio
     if roles.is_empty() {
         return Err(ApiError::invalid("field_required", "roles", "至少指定一个角色（roles）"));
     }
+    if roles.iter().any(|r| !r.is_staff()) {
+        return Err(ApiError::invalid("channel_role", "roles", "接入渠道（channel）账号随 API 密钥创建，不能手工指定"));
+    }
     if let Some(u) = unit
         && !reference.units.contains_key(u)
     {
@@ -203,6 +206,9 @@ async fn update_user(
 ) -> ApiResult<Json<Value>> {
     admin(&actor)?;
     let current = state.store.user_by_id(id).await?.ok_or_else(|| ApiError::not_found("用户"))?;
+    if current.roles.iter().any(|r| !r.is_staff()) {
+        return Err(ApiError::invalid("channel_user", "id", "接入渠道账号由 API 密钥管理（/api/v1/admin/apikeys），不能修改"));
+    }
     let roles = body.roles.clone().unwrap_or(current.roles.clone());
     let unit = body.unit.clone().unwrap_or(current.unit.clone());
     let region = body.region.clone().unwrap_or(current.region.clone());

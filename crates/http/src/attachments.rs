@@ -23,7 +23,7 @@ pub fn routes(max_upload: usize) -> Router<AppState> {
 }
 
 /// The image type the bytes really are, by their magic numbers.
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some("image/jpeg")
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {

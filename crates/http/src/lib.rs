@@ -1,6 +1,6 @@
 //! chengyun's HTTP API under `/api/v1`, organised by area: accounts, cases, attachments,
 //! places (locate, boundaries), routing (责任清单), administration, audit, and meta (health,
-//! categories, OpenAPI).
+//! categories, OpenAPI); and the residents' channel, Open311 GeoReport v2 under `/open311/v2`.
 
 mod access;
 mod admin;
@@ -12,6 +12,7 @@ mod intake;
 mod error;
 mod json;
 mod meta;
+pub mod open311;
 mod places;
 mod routing;
 mod routing_csv;
@@ -47,10 +48,12 @@ pub fn router(state: AppState) -> Router {
         .merge(meta::routes())
         .merge(places::routes())
         .merge(routing::routes())
+        .merge(open311::admin_routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(attachments::routes(max_upload))
         .layer(RequestBodyLimitLayer::new(max_upload.max(MAX_JSON_BYTES)))
         .merge(places::import_routes(state.config.max_import_bytes))
+        .merge(open311::routes(max_upload))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(TraceLayer::new_for_http())
         .fallback(|| async { ApiError::not_found("接口") })

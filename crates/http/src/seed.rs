@@ -1,5 +1,6 @@
 //! Data a fresh database needs: the bundled category tables, and for demos the three seed towns
-//! with their units, one user per role, approximate boundaries and a 责任清单.
+//! with their units, one user per role, approximate boundaries, a 责任清单 and the public
+//! (Open311) services.
 
 use chengyun_domain::category::{CategoryCatalog, CategoryTable};
 use chengyun_domain::demo::DemoTowns;
@@ -57,6 +58,14 @@ pub async fn load_demo(store: &dyn Store) -> Result<(), StoreError> {
         let detail = format!("演示区划边界（示意，非官方边界）：{} 个", records.len());
         store.import_region_geometries(&records, &system, detail).await?;
         tracing::info!(boundaries = records.len(), "loaded approximate demo boundaries and grids");
+    }
+    // Each demo town offers the common public services, unless its admin has chosen its own.
+    for town in demo.region_tree().iter().filter(|r| r.level == chengyun_domain::region::RegionLevel::Town) {
+        if store.list_open311_services(&town.code).await?.is_empty() {
+            for service in chengyun_domain::open311::default_services() {
+                store.put_open311_service(&town.code, &service, &system).await?;
+            }
+        }
     }
     if store.list_routing_rules().await?.is_empty() {
         let tables = store.list_category_tables().await?;

@@ -41,6 +41,8 @@ pub struct Config {
     pub max_import_bytes: usize,
     /// How stale the cached reference data may get (other instances' admin changes).
     pub reference_ttl: Duration,
+    /// Open311 writes each API key may make per minute, unless the key sets its own.
+    pub open311_rate_per_minute: i64,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             max_upload_bytes: 10 * 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
             reference_ttl: Duration::from_secs(30),
+            open311_rate_per_minute: 60,
         }
     }
 }

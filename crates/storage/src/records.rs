@@ -87,6 +87,8 @@ pub struct StoredEvent {
 pub struct CaseQuery {
     pub statuses: Vec<CaseStatus>,
     pub category: Option<String>,
+    /// Any of these categories (with `category`, both must hold).
+    pub categories: Vec<String>,
     /// Region subtree, as code prefixes (see `RegionTree::scope_prefixes`).
     pub region_prefixes: Vec<String>,
     /// Cases a unit has (or had) a task on.

@@ -348,6 +348,9 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     if let Some(c) = &q.category {
         sql.push(" AND category = ").arg(Arg::Text(c.clone()));
     }
+    if !q.categories.is_empty() {
+        sql.push(" AND category IN ").row(q.categories.iter().map(|c| Arg::Text(c.clone())).collect());
+    }
     if !q.region_prefixes.is_empty() {
         sql.push(" AND ");
         push_regions(&mut sql, &q.region_prefixes);
@@ -431,6 +434,7 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
 /// shortcuts below understand. A new filter belongs here.
 fn no_row_filters(q: &CaseQuery) -> bool {
     q.category.is_none()
+        && q.categories.is_empty()
         && q.merged_into.is_none()
         && q.place_flag.is_none()
         && q.unit.is_none()
