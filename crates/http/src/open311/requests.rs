@@ -329,7 +329,7 @@ pub async fn create(state: &AppState, format: Format, request: Request) -> Answe
             public_status(d.status).1,
             d.status.label()
         ),
-        None => format!("已收到，案件编号 {}，{}", case.facts.number, public_status(case.status).1),
+        None => format!("案件编号 {}：{}", case.facts.number, public_status(case.status).1),
     };
     let body = json!([{
         "service_request_id": case.facts.number,

@@ -8,6 +8,8 @@ mod audit;
 mod auth;
 mod concurrency;
 mod flows;
+mod open311;
+mod open311_schema;
 mod places;
 mod refusals;
 mod scope;

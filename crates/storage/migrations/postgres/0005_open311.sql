@@ -1,5 +1,5 @@
 -- The residents' channel (issue #4): Open311 services per town, API keys of client systems, the
--- reported point of a case in WGS-84 (for "near here" queries), and events by time (updates feed).
+-- reported point of a case in WGS-84 as integer 1e-7 degrees (for "near here" queries), and events by time (updates feed).
 
 CREATE TABLE open311_services (
     town_code     TEXT NOT NULL,
@@ -20,11 +20,11 @@ CREATE TABLE api_keys (
     revoked_at       BIGINT
 );
 
-ALTER TABLE cases ADD COLUMN wgs_lon DOUBLE PRECISION;
-ALTER TABLE cases ADD COLUMN wgs_lat DOUBLE PRECISION;
-UPDATE cases c SET wgs_lon = (s.state::json -> 'placement' ->> 'lon')::double precision,
-                   wgs_lat = (s.state::json -> 'placement' ->> 'lat')::double precision
+ALTER TABLE cases ADD COLUMN wgs_lon_e7 BIGINT;
+ALTER TABLE cases ADD COLUMN wgs_lat_e7 BIGINT;
+UPDATE cases c SET wgs_lon_e7 = ROUND((s.state::json -> 'placement' ->> 'lon')::double precision * 10000000)::bigint,
+                   wgs_lat_e7 = ROUND((s.state::json -> 'placement' ->> 'lat')::double precision * 10000000)::bigint
     FROM case_states s WHERE s.case_id = c.id AND s.state::json -> 'placement' IS NOT NULL;
-CREATE INDEX cases_town_lat ON cases(town_code, wgs_lat) WHERE wgs_lat IS NOT NULL;
+CREATE INDEX cases_town_lat ON cases(town_code, wgs_lat_e7) WHERE wgs_lat_e7 IS NOT NULL;
 
 CREATE INDEX case_events_at ON case_events(at);

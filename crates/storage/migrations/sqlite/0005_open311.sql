@@ -1,5 +1,5 @@
 -- The residents' channel (issue #4): Open311 services per town, API keys of client systems, the
--- reported point of a case in WGS-84 (for "near here" queries), and events by time (updates feed).
+-- reported point of a case in WGS-84 as integer 1e-7 degrees (for "near here" queries), and events by time (updates feed).
 
 CREATE TABLE open311_services (
     town_code     TEXT NOT NULL,
@@ -20,11 +20,11 @@ CREATE TABLE api_keys (
     revoked_at       INTEGER
 );
 
-ALTER TABLE cases ADD COLUMN wgs_lon REAL;
-ALTER TABLE cases ADD COLUMN wgs_lat REAL;
+ALTER TABLE cases ADD COLUMN wgs_lon_e7 INTEGER;
+ALTER TABLE cases ADD COLUMN wgs_lat_e7 INTEGER;
 UPDATE cases SET
-    wgs_lon = (SELECT json_extract(s.state, '$.placement.lon') FROM case_states s WHERE s.case_id = cases.id),
-    wgs_lat = (SELECT json_extract(s.state, '$.placement.lat') FROM case_states s WHERE s.case_id = cases.id);
-CREATE INDEX cases_town_lat ON cases(town_code, wgs_lat) WHERE wgs_lat IS NOT NULL;
+    wgs_lon_e7 = (SELECT CAST(ROUND(json_extract(s.state, '$.placement.lon') * 10000000) AS INTEGER) FROM case_states s WHERE s.case_id = cases.id),
+    wgs_lat_e7 = (SELECT CAST(ROUND(json_extract(s.state, '$.placement.lat') * 10000000) AS INTEGER) FROM case_states s WHERE s.case_id = cases.id);
+CREATE INDEX cases_town_lat ON cases(town_code, wgs_lat_e7) WHERE wgs_lat_e7 IS NOT NULL;
 
 CREATE INDEX case_events_at ON case_events(at);

@@ -11,8 +11,8 @@ pub enum Arg {
     OptInt(Option<i64>),
     Text(String),
     OptText(Option<String>),
+    /// Never NULL: NULL floats do not bind reliably through `Any` on PostgreSQL.
     Real(f64),
-    OptReal(Option<f64>),
 }
 
 /// SQL text with its arguments; placeholders are numbered as arguments are pushed, so the text
@@ -62,7 +62,6 @@ impl Sql {
                 Arg::Text(v) => q.bind(v.clone()),
                 Arg::OptText(v) => q.bind(v.clone()),
                 Arg::Real(v) => q.bind(*v),
-                Arg::OptReal(v) => q.bind(*v),
             };
         }
         q

@@ -16,7 +16,7 @@ use crate::{Result, StoreError};
 /// Columns written from a case's state, in this order.
 pub const CASE_COLUMNS: &str = "status, version, category, source, region_code, district_code, town_code, village_code, \
      lead_unit, reporter_name, reporter_phone, description, address, created_at, updated_at, closed_at, \
-     watch_yellow_at, watch_due_at, overall_due_at, merged_into, place_flag, wgs_lon, wgs_lat";
+     watch_yellow_at, watch_due_at, overall_due_at, merged_into, place_flag, wgs_lon_e7, wgs_lat_e7";
 
 /// The 区, 街镇 and 村/居 a region code lies in, as far as the code tells (a 片区 code such as
 /// `310115137P01` names its town but no village).
@@ -52,8 +52,8 @@ pub fn case_args(case: &Case) -> Result<Vec<Arg>> {
         Arg::Int(case.overall.due_at),
         Arg::OptInt(case.merged_into),
         Arg::OptText(case.facts.placement.as_ref().and_then(|p| p.flag()).map(str::to_string)),
-        Arg::OptReal(case.facts.placement.as_ref().map(|p| p.lon)),
-        Arg::OptReal(case.facts.placement.as_ref().map(|p| p.lat)),
+        Arg::OptInt(case.facts.placement.as_ref().map(|p| e7(p.lon))),
+        Arg::OptInt(case.facts.placement.as_ref().map(|p| e7(p.lat))),
     ])
 }
 
@@ -451,18 +451,28 @@ fn no_row_filters(q: &CaseQuery) -> bool {
 /// Metres per degree of latitude (and of longitude at the equator).
 const METRES_PER_DEGREE: f64 = 111_320.0;
 
+/// Degrees as integer 1e-7 degrees (about a centimetre), as the point columns hold them: floats
+/// through sqlx's `Any` driver (NULL ones above all) are not reliable on PostgreSQL.
+pub fn e7(degrees: f64) -> i64 {
+    (degrees * 1e7).round() as i64
+}
+
 /// Cases within a circle: a box on the indexed latitude, then the distance on a local flat
 /// projection (within a town, off by well under 0.1 %), in plain arithmetic both dialects share.
 fn push_near(sql: &mut Sql, near: crate::records::Near) {
     let dlat = near.radius_m / METRES_PER_DEGREE;
     let kx = METRES_PER_DEGREE * near.lat.to_radians().cos();
     let dlon = near.radius_m / kx.max(1.0);
-    sql.push(" AND wgs_lat BETWEEN ").arg(Arg::Real(near.lat - dlat)).push(" AND ").arg(Arg::Real(near.lat + dlat));
-    sql.push(" AND wgs_lon BETWEEN ").arg(Arg::Real(near.lon - dlon)).push(" AND ").arg(Arg::Real(near.lon + dlon));
-    sql.push(" AND (wgs_lat - ").arg(Arg::Real(near.lat)).push(") * (wgs_lat - ").arg(Arg::Real(near.lat)).push(") * ");
-    sql.arg(Arg::Real(METRES_PER_DEGREE * METRES_PER_DEGREE));
-    sql.push(" + (wgs_lon - ").arg(Arg::Real(near.lon)).push(") * (wgs_lon - ").arg(Arg::Real(near.lon)).push(") * ");
-    sql.arg(Arg::Real(kx * kx)).push(" <= ").arg(Arg::Real(near.radius_m * near.radius_m));
+    let (lat0, lon0) = (e7(near.lat), e7(near.lon));
+    sql.push(" AND wgs_lat_e7 BETWEEN ").arg(Arg::Int(e7(near.lat - dlat))).push(" AND ").arg(Arg::Int(e7(near.lat + dlat)));
+    sql.push(" AND wgs_lon_e7 BETWEEN ").arg(Arg::Int(e7(near.lon - dlon))).push(" AND ").arg(Arg::Int(e7(near.lon + dlon)));
+    // Metres north and east of the centre, squared and summed.
+    let (ky, kx) = (METRES_PER_DEGREE / 1e7, kx / 1e7);
+    sql.push(" AND ((wgs_lat_e7 - ").arg(Arg::Int(lat0)).push(") * ").arg(Arg::Real(ky));
+    sql.push(") * ((wgs_lat_e7 - ").arg(Arg::Int(lat0)).push(") * ").arg(Arg::Real(ky));
+    sql.push(") + ((wgs_lon_e7 - ").arg(Arg::Int(lon0)).push(") * ").arg(Arg::Real(kx));
+    sql.push(") * ((wgs_lon_e7 - ").arg(Arg::Int(lon0)).push(") * ").arg(Arg::Real(kx));
+    sql.push(") <= ").arg(Arg::Real(near.radius_m * near.radius_m));
 }
 
 /// The towns a query is confined to, when nothing but towns and statuses restrict it: then its
