@@ -66,29 +66,35 @@ cleanup() {
 cleanup
 trap cleanup EXIT
 
-# The point → grid index is checked against shapely (crates/places/tests/shapely_agreement.rs):
-# a virtualenv with shapely under target/, made once and reused.
-ensure_shapely() {
+# One virtualenv under target/, made once and reused, for the tests that use Python packages:
+# shapely (the point → grid index is checked against it, crates/places/tests/shapely_agreement.rs)
+# and the Open311 clients civicbot and georeport (crates/http/tests/api/open311_clients.rs), at
+# the versions whose source those tests were written against.
+TEST_VENV_PACKAGES="shapely civicbot==0.4.0 georeport==0.3.1"
+TEST_VENV_IMPORTS="import shapely, civicbot, georeport"
+ensure_test_venv() {
   local venv="$PWD/target/test-venv"
-  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import shapely' 2>/dev/null; then
-    say "shapely: using $venv"
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "$TEST_VENV_IMPORTS" 2>/dev/null; then
+    say "test virtualenv: using $venv"
   else
-    say "shapely: creating $venv"
+    say "test virtualenv: creating $venv ($TEST_VENV_PACKAGES)"
     if ! python3 -c 'import venv, ensurepip' 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       DEBIAN_FRONTEND=noninteractive apt-get update -qq
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
     fi
     rm -rf "$venv"
-    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check shapely \
-           && "$venv/bin/python" -c 'import shapely'; }; then
-      echo "ERROR: cannot create $venv with shapely, which the shapely agreement test needs." >&2
-      echo "       It needs python3 with the venv module and access to PyPI (pip install shapely)." >&2
+    # shellcheck disable=SC2086
+    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check $TEST_VENV_PACKAGES \
+           && "$venv/bin/python" -c "$TEST_VENV_IMPORTS"; }; then
+      echo "ERROR: cannot create $venv with $TEST_VENV_PACKAGES." >&2
+      echo "       The shapely agreement test and the Open311 client test need them: python3 with the venv" >&2
+      echo "       module and access to PyPI (pip install $TEST_VENV_PACKAGES)." >&2
       exit 1
     fi
   fi
   export CHENGYUN_TEST_PYTHON="$venv/bin/python"
 }
-ensure_shapely
+ensure_test_venv
 
 # Real open data (Shanghai boundaries, division codes) is kept beside the project, not in it:
 # ../shared/data from the project root, as its README asks.

@@ -9,6 +9,7 @@ mod auth;
 mod concurrency;
 mod flows;
 mod open311;
+mod open311_clients;
 mod open311_schema;
 mod places;
 mod refusals;
