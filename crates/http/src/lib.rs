@@ -15,6 +15,7 @@ mod meta;
 mod places;
 mod routing;
 mod routing_csv;
+mod search;
 pub mod openapi;
 pub mod seed;
 mod state;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(meta::routes())
         .merge(places::routes())
         .merge(routing::routes())
+        .merge(search::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(attachments::routes(max_upload))
         .layer(RequestBodyLimitLayer::new(max_upload.max(MAX_JSON_BYTES)))

@@ -103,6 +103,9 @@ pub struct CaseQuery {
     pub merged_into: Option<i64>,
     /// Cases with this place flag (`outside_grid`).
     pub place_flag: Option<String>,
+    /// Full-text search (全文检索): cases whose texts hold every one of these terms
+    /// (`chengyun_text::search::query_terms`).
+    pub search_terms: Vec<String>,
     /// The data scope of the asker: visible = in these regions OR involving this unit.
     pub scope: Option<ScopeFilter>,
     pub page: i64,

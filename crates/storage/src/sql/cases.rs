@@ -8,7 +8,7 @@ use chengyun_domain::time::local_date;
 
 use super::audit_log;
 use super::bind::{enum_from, prefix_upper, Arg, Sql};
-use super::SqlStore;
+use super::{search, Backend, SqlStore};
 use crate::audit::{event_digest, AuditEntry, EventRow};
 use crate::records::{event_audit_action, CasePage, CaseQuery, CaseSummary, StoredEvent};
 use crate::{Result, StoreError};
@@ -209,6 +209,7 @@ pub async fn create(store: &SqlStore, prefix: &str, mut event: Event) -> Result<
         .execute(&mut *tx)
         .await?;
     insert_event(&mut tx, &case, &event).await?;
+    search::index_case(&mut tx, store.backend, &case, &[&event]).await?;
     tally(&mut tx, tally_key(&case), 1).await?;
     tx.commit().await?;
     Ok(case)
@@ -236,6 +237,7 @@ pub async fn append(store: &SqlStore, before: &Case, case: &Case, event: &Event)
         .execute(&mut *tx)
         .await?;
     insert_event(&mut tx, case, event).await?;
+    search::event_appended(&mut tx, store.backend, case, event).await?;
     if before.status != case.status {
         tally(&mut tx, tally_key(before), -1).await?;
         tally(&mut tx, tally_key(case), 1).await?;
@@ -334,7 +336,7 @@ fn driving_unit(q: &CaseQuery) -> Option<&str> {
 }
 
 /// The WHERE clause of a case query, and whether it constrains anything but the driving unit.
-fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
+fn filter(q: &CaseQuery, backend: Backend, driver: Option<&str>) -> (Sql, bool) {
     let mut sql = Sql::new(" WHERE 1 = 1");
     if let Some(u) = driver {
         sql.push(" AND cu.unit_code = ").arg(Arg::Text(u.to_string()));
@@ -353,6 +355,9 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     if let Some(u) = q.unit.as_deref().filter(|u| Some(*u) != driver) {
         sql.push(" AND ");
         push_unit(&mut sql, u);
+    }
+    if !q.search_terms.is_empty() {
+        search::push_match(&mut sql, backend, &q.search_terms);
     }
     if let Some(s) = q.source {
         sql.push(" AND source = ").arg(Arg::Text(s.as_str().into()));
@@ -428,6 +433,7 @@ fn no_row_filters(q: &CaseQuery) -> bool {
         && q.created_from.is_none()
         && q.created_to.is_none()
         && q.reporter.is_none()
+        && q.search_terms.is_empty()
 }
 
 /// The towns a query is confined to, when nothing but towns and statuses restrict it: then its
@@ -487,9 +493,9 @@ fn union_scope_count(q: &CaseQuery) -> Option<Sql> {
     Some(sql)
 }
 
-pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
+pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<CasePage> {
     let driver = driving_unit(q);
-    let (where_clause, constrains_cases) = filter(q, driver);
+    let (where_clause, constrains_cases) = filter(q, backend, driver);
     // A unit's list walks its ordered index in case_units and joins the cases.
     let (from, order) = match driver {
         Some(_) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_created_at DESC, cu.case_id DESC"),
