@@ -44,9 +44,10 @@ async fn params(state: &AppState) -> ApiResult<SimilarParams> {
     }
 }
 
-/// The text compared: what was reported and where.
-fn text_of(case: &Case) -> String {
-    format!("{} {}", case.facts.description, case.facts.address.as_deref().unwrap_or_default())
+/// The text compared: what was reported. Not the address — the place part measures where, and
+/// two reports at one address would otherwise look alike whatever they say.
+fn text_of(case: &Case) -> &str {
+    &case.facts.description
 }
 
 fn point(case: &Case) -> Option<LonLat> {
@@ -102,7 +103,7 @@ async fn similar(
             continue;
         }
         let hours = (other.created_at - case.created_at) as f64 / 3_600_000.0;
-        let score = similar_score(text_similarity(&text, &text_of(&other)), distance.unwrap_or(p.radius_m), hours, &p);
+        let score = similar_score(text_similarity(text, text_of(&other)), distance.unwrap_or(p.radius_m), hours, &p);
         if score.score >= p.threshold {
             found.push((summary, distance, hours, score));
         }

@@ -11,3 +11,4 @@ mod flows;
 mod places;
 mod refusals;
 mod scope;
+mod search;
