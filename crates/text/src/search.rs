@@ -27,12 +27,15 @@ pub enum QueryError {
     TooManyTerms,
 }
 
-/// Splits a segmenter token into index-safe terms: lower-cased, cut at whitespace and ASCII
-/// punctuation, kept when it holds a letter or digit and is not too long.
+/// Starts the index's own tokens (a case's status, region, units …), which no word can hold.
+pub const ATTRIBUTE_MARK: char = '§';
+
+/// Splits a segmenter token into index-safe terms: lower-cased, cut at whitespace, ASCII
+/// punctuation and [`ATTRIBUTE_MARK`], kept when it holds a letter or digit and is not too long.
 fn clean(token: &str, out: &mut impl Extend<String>) {
     out.extend(
         token
-            .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric() || c.is_whitespace())
+            .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric() || c.is_whitespace() || c == ATTRIBUTE_MARK)
             .filter(|t| t.chars().any(char::is_alphanumeric) && t.chars().count() <= MAX_TERM_CHARS)
             .map(str::to_lowercase),
     );
@@ -84,15 +87,22 @@ pub fn query_terms(query: &str) -> Result<Vec<String>, QueryError> {
     }
 }
 
-/// An FTS5 MATCH expression requiring every term: each is one token between double quotes
-/// (terms hold no quotes, see [`clean`]).
-pub fn fts5_match(terms: &[String]) -> String {
-    terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" AND ")
+/// An FTS5 MATCH expression requiring one token of every group (an AND of ORs): each token
+/// is quoted (tokens hold no quotes, see [`clean`]).
+pub fn fts5_match(groups: &[Vec<String>]) -> String {
+    let group = |g: &Vec<String>| format!("({})", g.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(" OR "));
+    groups.iter().map(group).collect::<Vec<_>>().join(" AND ")
 }
 
-/// A PostgreSQL `tsquery` requiring every term, each a quoted lexeme taken as-is.
-pub fn tsquery(terms: &[String]) -> String {
-    terms.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(" & ")
+/// The same as a PostgreSQL `tsquery`, each token a quoted lexeme taken as-is.
+pub fn tsquery(groups: &[Vec<String>]) -> String {
+    let group = |g: &Vec<String>| format!("({})", g.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(" | "));
+    groups.iter().map(group).collect::<Vec<_>>().join(" & ")
+}
+
+/// Each term a group of its own: all required.
+pub fn all_of(terms: &[String]) -> Vec<Vec<String>> {
+    terms.iter().map(|t| vec![t.clone()]).collect()
 }
 
 #[cfg(test)]
@@ -113,8 +123,11 @@ mod tests {
     fn queries_split_into_anded_words() {
         let terms = query_terms("  垃圾 清理  ").unwrap();
         assert_eq!(terms, vec!["垃圾", "清理"]);
-        assert_eq!(fts5_match(&terms), "\"垃圾\" AND \"清理\"");
-        assert_eq!(tsquery(&terms), "'垃圾' & '清理'");
+        assert_eq!(fts5_match(&all_of(&terms)), "(\"垃圾\") AND (\"清理\")");
+        assert_eq!(tsquery(&all_of(&terms)), "('垃圾') & ('清理')");
+        let groups = vec![vec!["a".to_string()], vec!["b".to_string(), "c".to_string()]];
+        assert_eq!(fts5_match(&groups), "(\"a\") AND (\"b\" OR \"c\")");
+        assert_eq!(tsquery(&groups), "('a') & ('b' | 'c')");
         assert_eq!(query_terms("垃圾 垃圾").unwrap(), vec!["垃圾"]);
     }
 
@@ -127,9 +140,9 @@ mod tests {
 
     #[test]
     fn quotes_and_operators_cannot_reach_the_engines() {
-        let terms = query_terms("\"垃圾\" OR 'x' & (y) -z NEAR:").unwrap();
+        let terms = query_terms("\"垃圾\" OR 'x' & (y) -z NEAR: §s6f70656e").unwrap();
         for t in &terms {
-            assert!(!t.contains(['"', '\'', '&', '(', ')', '-', ':', ' ']), "{t:?}");
+            assert!(!t.contains(['"', '\'', '&', '(', ')', '-', ':', ' ', ATTRIBUTE_MARK]), "{t:?}");
         }
         assert!(terms.contains(&"or".to_string()), "{terms:?}");
     }

@@ -493,13 +493,30 @@ fn union_scope_count(q: &CaseQuery) -> Option<Sql> {
     Some(sql)
 }
 
+/// The columns of a list row, read by [`summary_of`].
+const SUMMARY_COLUMNS: &str = "id, number, status, version, category, source, region_code, lead_unit, description, address, \
+     created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, place_flag";
+
 pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<CasePage> {
+    if let Some((total, ids)) = search::indexed_page(pool, backend, q).await? {
+        if ids.is_empty() {
+            return Ok(CasePage { items: vec![], total });
+        }
+        let mut sql = Sql::new(&format!("SELECT {SUMMARY_COLUMNS} FROM cases WHERE id IN "));
+        sql.row(ids.into_iter().map(Arg::Int).collect()).push(" ORDER BY id DESC");
+        let items = sql.query().fetch_all(pool).await?.iter().map(summary_of).collect::<Result<Vec<_>>>()?;
+        return Ok(CasePage { items, total });
+    }
     let driver = driving_unit(q);
     let (where_clause, constrains_cases) = filter(q, backend, driver);
-    // A unit's list walks its ordered index in case_units and joins the cases.
-    let (from, order) = match driver {
-        Some(_) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_created_at DESC, cu.case_id DESC"),
-        None => ("cases", "created_at DESC, id DESC"),
+    // A unit's list walks its ordered index in case_units and joins the cases. Searches list
+    // newest-entered first, as the search index does (see `search`).
+    let searching = !q.search_terms.is_empty();
+    let (from, order, outer_order) = match (driver, searching) {
+        (Some(_), false) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_created_at DESC, cu.case_id DESC", "created_at DESC, id DESC"),
+        (Some(_), true) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_id DESC", "id DESC"),
+        (None, false) => ("cases", "created_at DESC, id DESC", "created_at DESC, id DESC"),
+        (None, true) => ("cases", "id DESC", "id DESC"),
     };
     // Counting a unit's whole list needs only its index.
     let count_from = if driver.is_some() && !constrains_cases { "case_units cu" } else { from };
@@ -514,40 +531,37 @@ pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<Cas
     let id_column = if driver.is_some() { "cu.case_id" } else { "id" };
     let mut page = Sql {
         text: format!(
-            "SELECT id, number, status, version, category, source, region_code, lead_unit, description, address, \
-             created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, place_flag FROM cases \
-             WHERE id IN (SELECT {id_column} FROM {from}{} ORDER BY {order} LIMIT ",
+            "SELECT {SUMMARY_COLUMNS} FROM cases WHERE id IN (SELECT {id_column} FROM {from}{} ORDER BY {order} LIMIT ",
             where_clause.text
         ),
         args: where_clause.args,
     };
     let size = q.page_size.clamp(1, 200);
     page.arg(Arg::Int(size)).push(" OFFSET ").arg(Arg::Int((q.page.max(1) - 1) * size));
-    page.push(") ORDER BY created_at DESC, id DESC");
+    page.push(") ORDER BY ").push(outer_order);
     let rows = page.query().fetch_all(pool).await?;
-    let items = rows
-        .iter()
-        .map(|r| {
-            Ok(CaseSummary {
-                id: r.try_get(0)?,
-                number: r.try_get(1)?,
-                status: enum_from(&r.try_get::<String, _>(2)?)?,
-                version: r.try_get(3)?,
-                category: r.try_get(4)?,
-                source: enum_from(&r.try_get::<String, _>(5)?)?,
-                region_code: r.try_get(6)?,
-                lead_unit: r.try_get(7)?,
-                description: r.try_get(8)?,
-                address: r.try_get(9)?,
-                created_at: r.try_get(10)?,
-                updated_at: r.try_get(11)?,
-                closed_at: r.try_get(12)?,
-                yellow_at: r.try_get(13)?,
-                due_at: r.try_get(14)?,
-                overall_due_at: r.try_get(15)?,
-                place_flag: r.try_get(16)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let items = rows.iter().map(summary_of).collect::<Result<Vec<_>>>()?;
     Ok(CasePage { items, total })
+}
+
+fn summary_of(r: &sqlx::any::AnyRow) -> Result<CaseSummary> {
+    Ok(CaseSummary {
+        id: r.try_get(0)?,
+        number: r.try_get(1)?,
+        status: enum_from(&r.try_get::<String, _>(2)?)?,
+        version: r.try_get(3)?,
+        category: r.try_get(4)?,
+        source: enum_from(&r.try_get::<String, _>(5)?)?,
+        region_code: r.try_get(6)?,
+        lead_unit: r.try_get(7)?,
+        description: r.try_get(8)?,
+        address: r.try_get(9)?,
+        created_at: r.try_get(10)?,
+        updated_at: r.try_get(11)?,
+        closed_at: r.try_get(12)?,
+        yellow_at: r.try_get(13)?,
+        due_at: r.try_get(14)?,
+        overall_due_at: r.try_get(15)?,
+        place_flag: r.try_get(16)?,
+    })
 }
