@@ -1,4 +1,4 @@
-//! `chengyun-bench`: latency of the case list with typical filters and of one case with its
+//! `chengyun-bench`: latency of the case list with typical filters, of full-text search and of one case with its
 //! timeline, through the real HTTP stack (router, auth, scope, store), on a database filled by
 //! `chengyun demo --history N`. Requests are sequential, so each latency is one request alone.
 //!
@@ -21,6 +21,9 @@ struct Args {
     /// Requests per scenario (after 10 warm-up requests).
     #[arg(long, default_value_t = 300)]
     requests: usize,
+    /// Only the scenarios whose name starts with this (e.g. `search`).
+    #[arg(long)]
+    only: Option<String>,
     /// Demo password of the demo users.
     #[arg(long, default_value = "chengyun-demo")]
     password: String,
@@ -29,7 +32,24 @@ struct Args {
 struct Scenario {
     name: &'static str,
     user: &'static str,
-    path: String,
+    /// Requests cycle through these paths.
+    paths: Vec<String>,
+}
+
+impl Scenario {
+    fn one(name: &'static str, user: &'static str, path: impl Into<String>) -> Self {
+        Scenario { name, user, paths: vec![path.into()] }
+    }
+}
+
+/// Two-word queries from the demo texts' vocabulary (problems, places, tails, feedback), common
+/// and rare, each percent-encoded.
+const SEARCHES: [&str; 8] =
+    ["垃圾 清理", "市容 保洁", "井盖 破损", "占道 通行", "暴露垃圾 影响市容", "路灯 隐患", "违章 拆除", "积水 疏通"];
+
+fn search_paths(extra: &str) -> Vec<String> {
+    let encode = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    SEARCHES.iter().map(|q| format!("/api/v1/cases?q={}&page_size=50{extra}", encode(q))).collect()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -74,37 +94,46 @@ async fn main() -> anyhow::Result<()> {
     }
     let ninety_days_ago = chengyun_domain::time::local_date(chengyun_http::now_ms() - 90 * 86_400_000).to_string();
     let scenarios = vec![
-        Scenario { name: "list, page 1 of 50, whole town (admin, no scope)", user: "admin", path: "/api/v1/cases?page_size=50".into() },
-        Scenario { name: "list, page 1 of 50, 航头镇 operator's scope", user: "operator", path: "/api/v1/cases?page_size=50".into() },
-        Scenario { name: "list, status=dispatched,returned", user: "operator", path: "/api/v1/cases?status=dispatched,returned&page_size=50".into() },
-        Scenario { name: "list, overdue (red lamp)", user: "operator", path: "/api/v1/cases?lamp=red&page_size=50".into() },
-        Scenario {
-            name: "list, source=hotline, last 90 days",
-            user: "operator",
-            path: format!("/api/v1/cases?source=hotline&created_from={ninety_days_ago}&page_size=50"),
-        },
-        Scenario { name: "list, one village (region=310115137001)", user: "operator", path: "/api/v1/cases?region=310115137001&page_size=50".into() },
-        Scenario { name: "list, category=SJ-0102 (暴露垃圾), page 20", user: "operator", path: "/api/v1/cases?category=SJ-0102&page=20&page_size=50".into() },
-        Scenario { name: "list, handler's unit (城管中队)", user: "handler", path: "/api/v1/cases?page_size=50".into() },
-        Scenario { name: "list, village committee's area", user: "village", path: "/api/v1/cases?page_size=50".into() },
+        Scenario::one("list, page 1 of 50, whole town (admin, no scope)", "admin", "/api/v1/cases?page_size=50"),
+        Scenario::one("list, page 1 of 50, 航头镇 operator's scope", "operator", "/api/v1/cases?page_size=50"),
+        Scenario::one("list, status=dispatched,returned", "operator", "/api/v1/cases?status=dispatched,returned&page_size=50"),
+        Scenario::one("list, overdue (red lamp)", "operator", "/api/v1/cases?lamp=red&page_size=50"),
+        Scenario::one("list, source=hotline, last 90 days", "operator", format!("/api/v1/cases?source=hotline&created_from={ninety_days_ago}&page_size=50")),
+        Scenario::one("list, one village (region=310115137001)", "operator", "/api/v1/cases?region=310115137001&page_size=50"),
+        Scenario::one("list, category=SJ-0102 (暴露垃圾), page 20", "operator", "/api/v1/cases?category=SJ-0102&page=20&page_size=50"),
+        Scenario::one("list, handler's unit (城管中队)", "handler", "/api/v1/cases?page_size=50"),
+        Scenario::one("list, village committee's area", "village", "/api/v1/cases?page_size=50"),
+        Scenario { name: "search, two words, whole town (admin, no scope)", user: "admin", paths: search_paths("") },
+        Scenario { name: "search, two words, 航头镇 operator's scope", user: "operator", paths: search_paths("") },
+        Scenario { name: "search, two words, village committee's area", user: "village", paths: search_paths("") },
+        Scenario { name: "search, two words, handler's unit", user: "handler", paths: search_paths("") },
+        Scenario { name: "search, two words + status=closed, page 3", user: "operator", paths: search_paths("&status=closed&page=3") },
     ];
 
     println!("database: {}  cases: {total}  requests per scenario: {}", store.backend().name(), args.requests);
     println!();
     println!("| scenario | p50 ms | p99 ms | max ms | rows in filter |");
     println!("|---|---:|---:|---:|---:|");
-    for s in &scenarios {
-        let url = format!("{base}{}", s.path);
+    for s in scenarios.iter().filter(|s| args.only.as_deref().is_none_or(|p| s.name.starts_with(p))) {
+        let urls: Vec<String> = s.paths.iter().map(|p| format!("{base}{p}")).collect();
         let token = &tokens[s.user];
-        let mut rows = 0;
-        for _ in 0..10 {
-            let body: Value = client.get(&url).bearer_auth(token).send().await?.json().await?;
-            rows = body["total"].as_i64().unwrap_or(-1);
+        let mut rows = Vec::new();
+        for url in &urls {
+            let body: Value = client.get(url).bearer_auth(token).send().await?.json().await?;
+            rows.push(body["total"].as_i64().unwrap_or(-1));
         }
+        for i in 0..10 {
+            client.get(&urls[i % urls.len()]).bearer_auth(token).send().await?.bytes().await?;
+        }
+        let rows = match (rows.iter().min(), rows.iter().max()) {
+            (Some(lo), Some(hi)) if lo != hi => format!("{lo}–{hi}"),
+            (Some(n), _) => n.to_string(),
+            _ => String::new(),
+        };
         let mut times = Vec::with_capacity(args.requests);
-        for _ in 0..args.requests {
+        for i in 0..args.requests {
             let t = Instant::now();
-            let resp = client.get(&url).bearer_auth(token).send().await?;
+            let resp = client.get(&urls[i % urls.len()]).bearer_auth(token).send().await?;
             let ok = resp.status().is_success();
             let _ = resp.bytes().await?;
             times.push(t.elapsed());
@@ -114,6 +143,9 @@ async fn main() -> anyhow::Result<()> {
         }
         times.sort();
         println!("| {} | {} | {} | {} | {rows} |", s.name, ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(*times.last().unwrap()));
+    }
+    if args.only.as_deref().is_some_and(|p| !"case detail".starts_with(p)) {
+        return Ok(());
     }
     // One case with its full timeline, ids spread over the whole table.
     let token = &tokens["admin"];

@@ -43,6 +43,7 @@ pub struct ServeArgs {
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let store = store(url).await?;
     seed::ensure_categories(&*store).await?;
+    crate::search::advise(&*store).await?;
     if args.demo {
         if store.is_empty().await? {
             seed::load_demo(&*store).await?;
@@ -69,8 +70,9 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    store(url).await?;
+    let store = store(url).await?;
     println!("数据库已是最新结构");
+    crate::search::advise(&*store).await?;
     Ok(())
 }
 

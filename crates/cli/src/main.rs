@@ -3,6 +3,7 @@
 mod apikey;
 mod commands;
 mod places;
+mod search;
 
 use clap::{Parser, Subcommand};
 
@@ -43,6 +44,8 @@ enum Command {
     /// Exports the 责任清单 (CSV).
     #[command(subcommand)]
     Export(places::ExportCommand),
+    /// Rebuilds the full-text search index of cases from the stored cases and events.
+    Reindex,
 }
 
 #[tokio::main]
@@ -66,5 +69,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo(args) => commands::demo(&url, args).await,
         Command::Import(cmd) => places::import(&url, cmd).await,
         Command::Export(cmd) => places::export(&url, cmd).await,
+        Command::Reindex => search::reindex(&url).await,
     }
 }

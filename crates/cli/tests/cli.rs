@@ -31,7 +31,7 @@ fn text(o: &Output) -> String {
 async fn the_command_line(backend: Backend) {
     let url = fresh_database(backend).await;
     let help = chengyun(&url, &["--help"], None);
-    for command in ["serve", "migrate", "user", "apikey", "audit", "backup", "demo", "import", "export"] {
+    for command in ["serve", "migrate", "user", "apikey", "audit", "backup", "demo", "import", "export", "reindex"] {
         assert!(text(&help).contains(command), "--help documents {command}");
     }
     let added = chengyun(&url, &["user", "add", "--username", "root", "--role", "admin", "--password-stdin"], Some("a-long-password\n"));
@@ -139,4 +139,42 @@ async fn the_command_line_on_sqlite() {
 #[tokio::test]
 async fn the_command_line_on_postgres() {
     the_command_line(Backend::Postgres).await;
+}
+
+/// Cases matching 垃圾, counted through the store.
+async fn rubbish_cases(url: &str) -> i64 {
+    let store = chengyun_storage::open(url).await.unwrap();
+    let q = chengyun_storage::CaseQuery { search_terms: vec!["垃圾".into()], page: 1, page_size: 1, ..Default::default() };
+    store.list_cases(&q).await.unwrap().total
+}
+
+/// `chengyun reindex` rebuilds a lost index, and `migrate` says when one is needed.
+async fn reindex_restores_the_search_index(backend: Backend) {
+    let url = fresh_database(backend).await;
+    let demo = chengyun(&url, &["demo", "--history", "300"], None);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let before = rubbish_cases(&url).await;
+    assert!(before > 10, "demo cases about rubbish: {before}");
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("DELETE FROM case_search").execute(&pool).await.unwrap();
+    sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('search.reindex_needed', '1', 0)").execute(&pool).await.unwrap();
+    assert_eq!(rubbish_cases(&url).await, 0, "the index is gone");
+    let migrate = chengyun(&url, &["migrate"], None);
+    assert!(migrate.status.success() && text(&migrate).contains("chengyun reindex"), "{}", text(&migrate));
+    let reindex = chengyun(&url, &["reindex"], None);
+    assert!(reindex.status.success(), "{}", text(&reindex));
+    assert!(text(&reindex).contains("全文检索索引已重建：300 件案件"), "{}", text(&reindex));
+    assert_eq!(rubbish_cases(&url).await, before, "the same cases are found again");
+    assert!(!text(&chengyun(&url, &["migrate"], None)).contains("chengyun reindex"), "no longer asked for");
+}
+
+#[tokio::test]
+async fn reindex_restores_the_search_index_on_sqlite() {
+    reindex_restores_the_search_index(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn reindex_restores_the_search_index_on_postgres() {
+    reindex_restores_the_search_index(Backend::Postgres).await;
 }

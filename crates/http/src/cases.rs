@@ -74,7 +74,7 @@ async fn create(
 }
 
 /// Loads a case the actor may see; anything else is 404, so existence never leaks.
-async fn visible_case(state: &AppState, actor: &Actor, reference: &Reference, id: i64) -> ApiResult<Case> {
+pub(crate) async fn visible_case(state: &AppState, actor: &Actor, reference: &Reference, id: i64) -> ApiResult<Case> {
     state
         .store
         .get_case(id)
@@ -83,7 +83,7 @@ async fn visible_case(state: &AppState, actor: &Actor, reference: &Reference, id
         .ok_or_else(|| ApiError::not_found("案件"))
 }
 
-fn parse_id(raw: &str) -> ApiResult<i64> {
+pub(crate) fn parse_id(raw: &str) -> ApiResult<i64> {
     raw.parse().map_err(|_| ApiError::not_found("案件"))
 }
 
@@ -203,6 +203,9 @@ fn list_query(params: &HashMap<String, String>, actor: &Actor, reference: &Refer
     }
     if let Some(v) = get("category") {
         q.category = Some(v.to_string());
+    }
+    if let Some(v) = get("q") {
+        q.search_terms = chengyun_text::search::query_terms(v).map_err(|e| ApiError::invalid("invalid_parameter", "q", format!("参数 q：{e}")))?;
     }
     if let Some(v) = get("region") {
         if reference.regions.get(v).is_none() {

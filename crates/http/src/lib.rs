@@ -16,6 +16,7 @@ pub mod open311;
 mod places;
 mod routing;
 mod routing_csv;
+mod search;
 pub mod openapi;
 pub mod seed;
 mod state;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(places::routes())
         .merge(routing::routes())
         .merge(open311::admin_routes())
+        .merge(search::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(attachments::routes(max_upload))
         .layer(RequestBodyLimitLayer::new(max_upload.max(MAX_JSON_BYTES)))

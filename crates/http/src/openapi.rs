@@ -76,6 +76,14 @@ fn places_paths() -> Vec<(&'static str, Value)> {
         ("/api/v1/regions/{code}/geojson", json!({"get": with(op("区划", "下级（或本级）边界 GeoJSON，供地图使用", true, None, ("200", "FeatureCollection"), &[("404", "区划不存在")]),
             [code_param().as_array().unwrap().clone(), vec![q("children", false, "true（缺省）：下级边界；false：本级"), q("simplify", false, "简化容差（米）"), out]].concat())})),
         ("/api/v1/admin/regions/import", json!({"post": import_geo})),
+        ("/api/v1/cases/{id}/similar", json!({"get": with(op("案件", "疑似重复案件：同类别、时间与地点相近的未结案件，按文本相似度、距离、时间综合评分（受理员、值班长、派遣员）", true, None, ("200", "{case_id, params, items: [案件行 + similarity {score, text, place, time, distance_m, hours_apart}]}"), &[("403", "角色无权查看"), ("404", "案件不存在或不在数据范围内"), ("422", "limit 不合法")]),
+            [id_param().as_array().unwrap().clone(), vec![q("limit", false, "条数，1–50，缺省 10")]].concat())})),
+        ("/api/v1/admin/similar-cases", json!({
+            "get": op("基础数据", "疑似重复案件参数（管理员）", true, None, ("200", "{radius_m, window_hours, threshold, text_weight, place_weight, time_weight}"), &[("403", "非管理员")]),
+            "put": op("基础数据", "修改疑似重复案件参数（管理员，记入审计）", true, Some(json!({"type": "object", "properties": {
+                "radius_m": {"type": "number", "description": "半径（米），缺省 300"}, "window_hours": {"type": "number", "description": "前后时间窗（小时），缺省 72"},
+                "threshold": {"type": "number", "description": "最低综合分 0–1，缺省 0.5"}, "text_weight": {"type": "number"}, "place_weight": {"type": "number"}, "time_weight": {"type": "number"}}})),
+                ("200", "参数"), &[("403", "非管理员"), ("422", "参数不合法")])})),
         ("/api/v1/cases/{id}/routing", json!({"get": with(op("责任清单", "案件的派遣建议：主办、协办及所依据的规则；无规则时说明原因", true, None, ("200", "{lead, assists, auto_dispatch, rule, explanation}"), &[("404", "案件不存在或不在数据范围内")]), id_param().as_array().unwrap().clone())})),
         ("/api/v1/admin/routing-rules", json!({
             "get": with(op("责任清单", "责任清单规则（管理员、派遣员、值班长）", true, None, ("200", "{items, total}"), &[("403", "无权查看")]), vec![q("region", false, "区划代码（含下级）"), q("category", false, "类别键")]),
@@ -161,6 +169,7 @@ fn base_document() -> Value {
                         q("status", &format!("状态，可逗号分隔：{}", statuses)), q("category", "类别编码"), q("region", "区划代码（含下级）"),
                         q("unit", "处置单位编码"), q("source", "来源"), q("lamp", "green / yellow / red"), q("overdue", "true：仅超时"),
                         q("created_from", "上报时间起（含）"), q("created_to", "上报时间止（不含）"), q("reporter", "反映人电话或姓名（受理员、值班长）"), q("merged_into", "合并到该案件的重复件"), q("place_flag", "outside_grid：坐标不在任何单元网格内"),
+                        q("q", "全文检索：描述、地址、备注与处置反馈须含全部词语（结巴分词，空格亦可分词；最多 100 字、8 个词）"),
                         q("page", "页码，从 1 开始"), q("page_size", "每页条数，最多 200")],
                     "responses": {"200": {"description": "{items, total, page, page_size}"}, "401": error_response("未登录"), "422": error_response("参数不合法")}
                 }

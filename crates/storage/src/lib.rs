@@ -99,6 +99,9 @@ pub trait Store: Send + Sync + 'static {
     /// Loads many finished histories at once (demo and imports): bypasses nothing but speed —
     /// the cases, events and audit chain are written exactly as single actions would.
     async fn import_histories(&self, histories: Vec<(Case, Vec<Event>)>, by: &AuditActor) -> Result<()>;
+    /// Rebuilds the full-text index of every case from the stored cases and events (全文检索
+    /// 重建), reporting (done, total) as it goes; returns the number of cases indexed.
+    async fn reindex_search(&self, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> Result<u64>;
 
     // --- attachments ---
     async fn put_attachment(&self, attachment: &NewAttachment) -> Result<AttachmentMeta>;

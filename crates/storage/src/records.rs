@@ -110,6 +110,9 @@ pub struct CaseQuery {
     pub updated_to: Option<Millis>,
     /// Cases whose reported point (WGS-84) lies within a circle.
     pub near: Option<Near>,
+    /// Full-text search (全文检索): cases whose texts hold every one of these terms
+    /// (`chengyun_text::search::query_terms`).
+    pub search_terms: Vec<String>,
     /// The data scope of the asker: visible = in these regions OR involving this unit.
     pub scope: Option<ScopeFilter>,
     pub page: i64,

@@ -3,6 +3,8 @@
 //!
 //! Pure: no I/O beyond the dictionary compiled into the binary.
 
+pub mod search;
 mod segment;
+pub mod similar;
 
 pub use segment::{Segmenter, DOMAIN_WORDS};

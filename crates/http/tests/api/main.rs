@@ -14,3 +14,4 @@ mod open311_schema;
 mod places;
 mod refusals;
 mod scope;
+mod search;

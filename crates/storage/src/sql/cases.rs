@@ -8,7 +8,7 @@ use chengyun_domain::time::local_date;
 
 use super::audit_log;
 use super::bind::{enum_from, prefix_upper, Arg, Sql};
-use super::SqlStore;
+use super::{search, Backend, SqlStore};
 use crate::audit::{event_digest, AuditEntry, EventRow};
 use crate::records::{event_audit_action, CasePage, CaseQuery, CaseSummary, StoredEvent};
 use crate::{Result, StoreError};
@@ -211,6 +211,7 @@ pub async fn create(store: &SqlStore, prefix: &str, mut event: Event) -> Result<
         .execute(&mut *tx)
         .await?;
     insert_event(&mut tx, &case, &event).await?;
+    search::index_case(&mut tx, store.backend, &case, &[&event]).await?;
     tally(&mut tx, tally_key(&case), 1).await?;
     tx.commit().await?;
     Ok(case)
@@ -238,6 +239,7 @@ pub async fn append(store: &SqlStore, before: &Case, case: &Case, event: &Event)
         .execute(&mut *tx)
         .await?;
     insert_event(&mut tx, case, event).await?;
+    search::event_appended(&mut tx, store.backend, case, event).await?;
     if before.status != case.status {
         tally(&mut tx, tally_key(before), -1).await?;
         tally(&mut tx, tally_key(case), 1).await?;
@@ -336,7 +338,7 @@ fn driving_unit(q: &CaseQuery) -> Option<&str> {
 }
 
 /// The WHERE clause of a case query, and whether it constrains anything but the driving unit.
-fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
+fn filter(q: &CaseQuery, backend: Backend, driver: Option<&str>) -> (Sql, bool) {
     let mut sql = Sql::new(" WHERE 1 = 1");
     if let Some(u) = driver {
         sql.push(" AND cu.unit_code = ").arg(Arg::Text(u.to_string()));
@@ -358,6 +360,9 @@ fn filter(q: &CaseQuery, driver: Option<&str>) -> (Sql, bool) {
     if let Some(u) = q.unit.as_deref().filter(|u| Some(*u) != driver) {
         sql.push(" AND ");
         push_unit(&mut sql, u);
+    }
+    if !q.search_terms.is_empty() {
+        search::push_match(&mut sql, backend, &q.search_terms);
     }
     if let Some(s) = q.source {
         sql.push(" AND source = ").arg(Arg::Text(s.as_str().into()));
@@ -446,6 +451,7 @@ fn no_row_filters(q: &CaseQuery) -> bool {
         && q.updated_from.is_none()
         && q.updated_to.is_none()
         && q.near.is_none()
+        && q.search_terms.is_empty()
 }
 
 /// Metres per degree of latitude (and of longitude at the equator).
@@ -532,13 +538,30 @@ fn union_scope_count(q: &CaseQuery) -> Option<Sql> {
     Some(sql)
 }
 
-pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
+/// The columns of a list row, read by [`summary_of`].
+const SUMMARY_COLUMNS: &str = "id, number, status, version, category, source, region_code, lead_unit, description, address, \
+     created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, place_flag";
+
+pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<CasePage> {
+    if let Some((total, ids)) = search::indexed_page(pool, backend, q).await? {
+        if ids.is_empty() {
+            return Ok(CasePage { items: vec![], total });
+        }
+        let mut sql = Sql::new(&format!("SELECT {SUMMARY_COLUMNS} FROM cases WHERE id IN "));
+        sql.row(ids.into_iter().map(Arg::Int).collect()).push(" ORDER BY id DESC");
+        let items = sql.query().fetch_all(pool).await?.iter().map(summary_of).collect::<Result<Vec<_>>>()?;
+        return Ok(CasePage { items, total });
+    }
     let driver = driving_unit(q);
-    let (where_clause, constrains_cases) = filter(q, driver);
-    // A unit's list walks its ordered index in case_units and joins the cases.
-    let (from, order) = match driver {
-        Some(_) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_created_at DESC, cu.case_id DESC"),
-        None => ("cases", "created_at DESC, id DESC"),
+    let (where_clause, constrains_cases) = filter(q, backend, driver);
+    // A unit's list walks its ordered index in case_units and joins the cases. Searches list
+    // newest-entered first, as the search index does (see `search`).
+    let searching = !q.search_terms.is_empty();
+    let (from, order, outer_order) = match (driver, searching) {
+        (Some(_), false) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_created_at DESC, cu.case_id DESC", "created_at DESC, id DESC"),
+        (Some(_), true) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_id DESC", "id DESC"),
+        (None, false) => ("cases", "created_at DESC, id DESC", "created_at DESC, id DESC"),
+        (None, true) => ("cases", "id DESC", "id DESC"),
     };
     // Counting a unit's whole list needs only its index.
     let count_from = if driver.is_some() && !constrains_cases { "case_units cu" } else { from };
@@ -553,40 +576,37 @@ pub async fn list(pool: &AnyPool, q: &CaseQuery) -> Result<CasePage> {
     let id_column = if driver.is_some() { "cu.case_id" } else { "id" };
     let mut page = Sql {
         text: format!(
-            "SELECT id, number, status, version, category, source, region_code, lead_unit, description, address, \
-             created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, place_flag FROM cases \
-             WHERE id IN (SELECT {id_column} FROM {from}{} ORDER BY {order} LIMIT ",
+            "SELECT {SUMMARY_COLUMNS} FROM cases WHERE id IN (SELECT {id_column} FROM {from}{} ORDER BY {order} LIMIT ",
             where_clause.text
         ),
         args: where_clause.args,
     };
     let size = q.page_size.clamp(1, 200);
     page.arg(Arg::Int(size)).push(" OFFSET ").arg(Arg::Int((q.page.max(1) - 1) * size));
-    page.push(") ORDER BY created_at DESC, id DESC");
+    page.push(") ORDER BY ").push(outer_order);
     let rows = page.query().fetch_all(pool).await?;
-    let items = rows
-        .iter()
-        .map(|r| {
-            Ok(CaseSummary {
-                id: r.try_get(0)?,
-                number: r.try_get(1)?,
-                status: enum_from(&r.try_get::<String, _>(2)?)?,
-                version: r.try_get(3)?,
-                category: r.try_get(4)?,
-                source: enum_from(&r.try_get::<String, _>(5)?)?,
-                region_code: r.try_get(6)?,
-                lead_unit: r.try_get(7)?,
-                description: r.try_get(8)?,
-                address: r.try_get(9)?,
-                created_at: r.try_get(10)?,
-                updated_at: r.try_get(11)?,
-                closed_at: r.try_get(12)?,
-                yellow_at: r.try_get(13)?,
-                due_at: r.try_get(14)?,
-                overall_due_at: r.try_get(15)?,
-                place_flag: r.try_get(16)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let items = rows.iter().map(summary_of).collect::<Result<Vec<_>>>()?;
     Ok(CasePage { items, total })
+}
+
+fn summary_of(r: &sqlx::any::AnyRow) -> Result<CaseSummary> {
+    Ok(CaseSummary {
+        id: r.try_get(0)?,
+        number: r.try_get(1)?,
+        status: enum_from(&r.try_get::<String, _>(2)?)?,
+        version: r.try_get(3)?,
+        category: r.try_get(4)?,
+        source: enum_from(&r.try_get::<String, _>(5)?)?,
+        region_code: r.try_get(6)?,
+        lead_unit: r.try_get(7)?,
+        description: r.try_get(8)?,
+        address: r.try_get(9)?,
+        created_at: r.try_get(10)?,
+        updated_at: r.try_get(11)?,
+        closed_at: r.try_get(12)?,
+        yellow_at: r.try_get(13)?,
+        due_at: r.try_get(14)?,
+        overall_due_at: r.try_get(15)?,
+        place_flag: r.try_get(16)?,
+    })
 }

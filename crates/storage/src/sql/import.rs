@@ -11,7 +11,7 @@ use chengyun_domain::case::{Case, Change, Event};
 use super::audit_log::{self, INSERT_COLUMNS};
 use super::bind::{Arg, Sql};
 use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, state_json, tally_key, CASE_COLUMNS};
-use super::{Backend, SqlStore};
+use super::{search, Backend, SqlStore};
 use crate::records::AuditActor;
 use crate::{Result, StoreError};
 
@@ -60,8 +60,8 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
     let mut event_id = max_id(&mut tx, "case_events").await?;
     let mut counters: HashMap<(String, String), i64> = HashMap::new();
     let mut tallies: HashMap<(String, String), i64> = HashMap::new();
-    let (mut case_rows, mut state_rows, mut event_rows, mut unit_rows, mut photo_rows, mut audit_rows) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut case_rows, mut state_rows, mut event_rows, mut unit_rows, mut photo_rows, mut audit_rows, mut search_docs) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for (mut case, mut events) in histories {
         if events.first().map(|e| e.seq) != Some(1) || events.len() as i64 != case.version {
             return Err(StoreError::Other(format!("导入的案件历史不完整（{}）", case.facts.number)));
@@ -90,6 +90,7 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
         case_rows.push(row);
         state_rows.push(vec![Arg::Int(case.id), Arg::Text(state_json(&case)?)]);
         *tallies.entry(tally_key(&case)).or_default() += 1;
+        search_docs.push((case.id, search::case_document(&case, &events)));
         for e in &events {
             event_id += 1;
             let v = event_values(e)?;
@@ -130,6 +131,7 @@ pub async fn import(store: &SqlStore, histories: Vec<(Case, Vec<Event>)>, by: &A
     insert_rows(&mut tx, store.backend, "INSERT INTO case_units (unit_code, case_id, case_created_at) VALUES ", unit_rows, " ON CONFLICT DO NOTHING").await?;
     insert_rows(&mut tx, store.backend, "INSERT INTO attachment_cases (attachment_id, case_id) VALUES ", photo_rows, " ON CONFLICT DO NOTHING").await?;
     insert_rows(&mut tx, store.backend, INSERT_COLUMNS, audit_rows, "").await?;
+    search::write_documents(&mut tx, store.backend, search_docs).await?;
     let counter_rows = counters.into_iter().map(|((p, d), n)| vec![Arg::Text(p), Arg::Text(d), Arg::Int(n)]).collect();
     insert_rows(
         &mut tx,

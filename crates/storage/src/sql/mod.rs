@@ -10,6 +10,7 @@ mod import;
 mod places;
 pub mod postgres;
 mod reference;
+pub mod search;
 pub mod sqlite;
 mod users;
 
@@ -279,7 +280,7 @@ impl Store for SqlStore {
     }
 
     async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage> {
-        cases::list(&self.pool, query).await
+        cases::list(&self.pool, self.backend, query).await
     }
 
     async fn duplicates_of(&self, id: i64) -> Result<Vec<i64>> {
@@ -288,6 +289,10 @@ impl Store for SqlStore {
 
     async fn import_histories(&self, histories: Vec<(Case, Vec<Event>)>, by: &AuditActor) -> Result<()> {
         import::import(self, histories, by).await
+    }
+
+    async fn reindex_search(&self, progress: &(dyn Fn(u64, u64) + Send + Sync)) -> Result<u64> {
+        search::reindex(&self.pool, self.backend, progress).await
     }
 
     async fn put_attachment(&self, attachment: &NewAttachment) -> Result<AttachmentMeta> {
