@@ -387,6 +387,23 @@ async fn refuses_bad_input_storing_nothing(b: Backend) {
     let r = call(&app, Method::POST, "/open311/v2/requests.json", Some("application/json"), b"{}".to_vec()).await;
     assert_error(&r, StatusCode::BAD_REQUEST, "Content-Type");
     assert_eq!((count(&app, "cases").await, count(&app, "attachments").await), (cases, attachments), "nothing stored");
+    // Comments through servicerequestupdates: each required field missing in turn, an unknown id.
+    let events = count(&app, "case_events").await;
+    let update = |pairs: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        let key = key.clone();
+        async move {
+            let mut all: Vec<(&str, &str)> = vec![("api_key", key.as_str()), ("jurisdiction_id", HANGTOU)];
+            all.extend(pairs);
+            call(app, Method::POST, "/open311/v2/servicerequestupdates.json", Some("application/x-www-form-urlencoded"), form(&all)).await
+        }
+    };
+    assert_error(&update(vec![("description", "还没修")]).await, StatusCode::BAD_REQUEST, "service_request_id");
+    assert_error(&update(vec![("service_request_id", "310115137-20000101-0001")]).await, StatusCode::BAD_REQUEST, "description");
+    assert_error(&update(vec![("service_request_id", "310115137-20000101-0001"), ("description", "还没修")]).await, StatusCode::NOT_FOUND, "");
+    let r = call(&app, Method::POST, "/open311/v2/servicerequestupdates.json", Some("application/x-www-form-urlencoded"), form(&[("service_request_id", "x"), ("description", "y")])).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "api_key");
+    assert_eq!(count(&app, "case_events").await, events, "no event stored");
     // And the good one passes, with an empty parameter treated as absent.
     let mut fine: Vec<(&str, &str)> = fields.clone();
     fine.push(("address_string", ""));
