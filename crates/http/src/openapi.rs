@@ -93,10 +93,63 @@ fn places_paths() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The residents' channel: Open311 GeoReport v2 (each also as `.xml`) and its administration.
+fn open311_paths() -> Vec<(&'static str, Value)> {
+    let q = |name: &str, d: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": d});
+    let town = q("jurisdiction_id", "街镇9位区划代码；缺省为实例默认街镇");
+    let o311 = |summary: &str, ok: &str, errors: &[(&str, &str)], params: Vec<Value>| {
+        let mut responses = Map::new();
+        responses.insert("200".into(), json!({"description": ok, "content": {"application/json; charset=utf-8": {}, "text/xml; charset=utf-8": {}}}));
+        for (code, d) in errors {
+            responses.insert((*code).into(), json!({"description": format!("{d}（GeoReport 错误：[{{code, description, error_code, field}}] 或 <errors><error>…）")}));
+        }
+        json!({"tags": ["Open311"], "summary": summary, "parameters": params, "responses": responses})
+    };
+    let path_param = |name: &str| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}});
+    let form = json!({"application/x-www-form-urlencoded": {}, "multipart/form-data": {"schema": {"type": "object", "properties": {"media": {"type": "string", "format": "binary", "description": "照片（JPEG/PNG/WebP/GIF，按内容识别）"}}}}});
+    let mut create = o311("提交服务请求（上报为案件，来源“市民上报”）；须 api_key", "[{service_request_id, token, service_notice, account_id}]（201 新建，200 重放）",
+        &[("400", "参数不合法（字段见 field）"), ("403", "api_key 缺失、无效、已吊销或无权该辖区"), ("413", "照片过大"), ("429", "超过该密钥每分钟上限")], vec![]);
+    create["requestBody"] = json!({"required": true, "content": form.clone()});
+    let mut comment = o311("对服务请求留言（记为案件“留言”事件）；须 api_key", "[{update_id}]", &[("400", "参数不合法"), ("403", "api_key 无效或无权"), ("404", "服务请求不存在")], vec![]);
+    comment["requestBody"] = json!({"required": true, "content": form});
+    let admin = |summary: &str, body: Option<Value>, ok: (&str, &str)| op("Open311 管理", summary, true, body, ok, &[("403", "非管理员"), ("422", "参数不合法")]);
+    vec![
+        ("/open311/v2/discovery.json", json!({"get": o311("服务发现", "discovery", &[], vec![])})),
+        ("/open311/v2/services.json", json!({"get": o311("辖区提供的公开服务类别", "[service]", &[("400", "辖区不存在")], vec![town.clone()])})),
+        ("/open311/v2/services/{service_code}.json", json!({"get": o311("服务定义（属性）", "service_definition", &[("400", "辖区不存在"), ("404", "服务不存在")], vec![path_param("service_code"), town.clone()])})),
+        ("/open311/v2/requests.json", json!({
+            "get": o311("服务请求列表（最新在前）", "[request]", &[("400", "参数不合法")], vec![town.clone(),
+                q("service_request_id", "编号，逗号分隔（优先于其他条件）"), q("service_code", "服务编码，逗号分隔"), q("status", "open、closed，逗号分隔"),
+                q("start_date", "上报时间起"), q("end_date", "上报时间止"), q("updated_after", "更新时间起"), q("updated_before", "更新时间止"),
+                q("lat", "纬度（WGS-84）"), q("long", "经度（WGS-84）"), q("radius", "半径（米，缺省1000，最大20000）"),
+                q("page", "页码"), q("page_size", "每页条数（缺省50，最多200）"), q("extensions", "true：附 extended_attributes（渠道、处置单位、流转）")]),
+            "post": create})),
+        ("/open311/v2/requests/{id}.json", json!({"get": o311("单个服务请求（数组）", "[request]", &[("404", "不存在或不属于该辖区")], vec![path_param("id"), town.clone(), q("extensions", "true：附流转")])})),
+        ("/open311/v2/tokens/{token}.json", json!({"get": o311("由令牌查服务请求编号", "[{service_request_id, token}]", &[("404", "令牌不存在")], vec![path_param("token"), town.clone()])})),
+        ("/open311/v2/servicerequestupdates.json", json!({
+            "get": o311("服务请求的更新（mySociety 扩展）", "[request_update]", &[("400", "时间窗口不合法")], vec![town, q("start_date", "起（缺省为 end_date 前24小时）"), q("end_date", "止（缺省为现在）")]),
+            "post": comment})),
+        ("/api/v1/admin/apikeys", json!({
+            "get": admin("API 密钥列表（不含密钥本身）", None, ("200", "{items}")),
+            "post": admin("新建 API 密钥（密钥仅此一次返回）", Some(json!({"type": "object", "required": ["name", "jurisdictions"], "properties": {
+                "name": {"type": "string"}, "jurisdictions": {"type": "array", "items": {"type": "string"}}, "rate_per_minute": {"type": "integer"}}})), ("201", "{id, name, jurisdictions, key, …}"))})),
+        ("/api/v1/admin/apikeys/{id}", json!({"delete": with_params(admin("吊销 API 密钥", None, ("204", "已吊销")), id_param())})),
+        ("/api/v1/admin/open311/services", json!({"get": with_params(admin("某街镇的 Open311 服务", None, ("200", "{items}")), json!([q("jurisdiction", "街镇区划代码")]))})),
+        ("/api/v1/admin/open311/services/{town}/{code}", json!({
+            "put": admin("新增或修改某街镇的一项服务（code 为案件类别编码）", Some(json!({"type": "object", "required": ["code", "name"]})), ("200", "服务")),
+            "delete": admin("删除某街镇的一项服务", None, ("204", "已删除"))})),
+    ]
+}
+
+fn with_params(mut o: Value, params: Value) -> Value {
+    o["parameters"] = params;
+    o
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut doc = base_document();
-    for (path, item) in places_paths() {
+    for (path, item) in places_paths().into_iter().chain(open311_paths()) {
         doc["paths"][path] = item;
     }
     doc
@@ -105,7 +158,8 @@ pub fn document() -> Value {
 fn base_document() -> Value {
     let statuses = enum_of(&CaseStatus::ALL, CaseStatus::as_str);
     let sources = enum_of(&Source::ALL, Source::as_str);
-    let roles = enum_of(&Role::ALL, Role::as_str);
+    let staff: Vec<Role> = Role::ALL.into_iter().filter(|r| r.is_staff()).collect();
+    let roles = enum_of(&staff, Role::as_str);
     let actions = enum_of(&ActionKind::ALL[1..], ActionKind::as_str);
     let q = |name: &str, d: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": d});
     let refusals = [("403", "角色无权执行"), ("404", "案件不存在或不在数据范围内"), ("409", "expected_version 已过期"), ("422", "当前状态不允许或参数不合法")];
@@ -141,7 +195,7 @@ fn base_document() -> Value {
                     "units": {"type": "array", "items": {"type": "string"}, "description": "dispatch：单位编码，第一个为主办；省略则采用责任清单的建议"},
                     "reason": {"type": "string", "description": "void、return_task、request_extension、request_hold、reopen 必填"},
                     "note": {"type": "string"},
-                    "text": {"type": "string", "description": "feedback 必填"},
+                    "text": {"type": "string", "description": "feedback、comment（留言）必填"},
                     "photos": {"type": "array", "items": {"type": "string"}},
                     "confirmed": {"type": "boolean", "description": "verify：是否属实"},
                     "passed": {"type": "boolean", "description": "check：核查是否通过"},

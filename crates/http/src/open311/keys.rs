@@ -132,8 +132,10 @@ pub async fn client(state: &AppState, params: &Params, town: &str, format: Forma
 
 /// Per key: the current minute and the requests counted in it. Kept per instance (several
 /// instances each allow the rate).
-fn windows() -> &'static Mutex<HashMap<(i64, i64), (i64, i64)>> {
-    static WINDOWS: OnceLock<Mutex<HashMap<(i64, i64), (i64, i64)>>> = OnceLock::new();
+type Windows = Mutex<HashMap<(i64, i64), (i64, i64)>>;
+
+fn windows() -> &'static Windows {
+    static WINDOWS: OnceLock<Windows> = OnceLock::new();
     WINDOWS.get_or_init(Default::default)
 }
 

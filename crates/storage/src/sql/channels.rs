@@ -194,8 +194,8 @@ pub async fn town_events(pool: &AnyPool, town: &str, from: Millis, to: Millis, l
     let mut out = Vec::with_capacity(wanted.len());
     let mut cache: std::collections::HashMap<i64, Vec<StoredEvent>> = std::collections::HashMap::new();
     for (event_id, case_id) in wanted {
-        if !cache.contains_key(&case_id) {
-            cache.insert(case_id, super::cases::events(pool, case_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(case_id) {
+            slot.insert(super::cases::events(pool, case_id).await?);
         }
         if let Some(e) = cache[&case_id].iter().find(|e| e.id == event_id) {
             out.push(e.clone());
