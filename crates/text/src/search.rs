@@ -2,7 +2,8 @@
 //! list of required terms. Both databases store exactly these terms — SQLite's FTS5 splits the
 //! space-joined list again with its `ascii` tokenizer, PostgreSQL takes them verbatim with
 //! `array_to_tsvector` — so the two match the same cases. A term therefore never contains
-//! whitespace or ASCII punctuation (the only characters either side would split on).
+//! whitespace or ASCII punctuation (the only characters either side would split on), nor the
+//! mark of the index's own attribute tokens.
 
 use std::collections::BTreeSet;
 
