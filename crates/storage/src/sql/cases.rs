@@ -5,6 +5,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use chengyun_domain::case::{Case, Change, Event};
 use chengyun_domain::deadline::Lamp;
 use chengyun_domain::time::local_date;
+use chengyun_places::nearby::micro;
 
 use super::audit_log;
 use super::bind::{enum_from, prefix_upper, Arg, Sql};
@@ -16,7 +17,7 @@ use crate::{Result, StoreError};
 /// Columns written from a case's state, in this order.
 pub const CASE_COLUMNS: &str = "status, version, category, source, region_code, district_code, town_code, village_code, \
      lead_unit, reporter_name, reporter_phone, description, address, created_at, updated_at, closed_at, \
-     watch_yellow_at, watch_due_at, overall_due_at, merged_into, place_flag";
+     watch_yellow_at, watch_due_at, overall_due_at, merged_into, place_flag, lon_e6, lat_e6";
 
 /// The 区, 街镇 and 村/居 a region code lies in, as far as the code tells (a 片区 code such as
 /// `310115137P01` names its town but no village).
@@ -52,6 +53,8 @@ pub fn case_args(case: &Case) -> Result<Vec<Arg>> {
         Arg::Int(case.overall.due_at),
         Arg::OptInt(case.merged_into),
         Arg::OptText(case.facts.placement.as_ref().and_then(|p| p.flag()).map(str::to_string)),
+        Arg::OptInt(case.facts.placement.as_ref().map(|p| micro(p.lon))),
+        Arg::OptInt(case.facts.placement.as_ref().map(|p| micro(p.lat))),
     ])
 }
 
@@ -119,7 +122,7 @@ pub fn event_units(e: &Event) -> Vec<&str> {
     }
 }
 
-async fn insert_event(tx: &mut Transaction<'static, Any>, case: &Case, e: &Event) -> Result<()> {
+pub(super) async fn insert_event(tx: &mut Transaction<'static, Any>, case: &Case, e: &Event) -> Result<()> {
     let v = event_values(e)?;
     let row = sqlx::query(
         "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, reason, payload) \
@@ -179,39 +182,6 @@ pub async fn tally(tx: &mut Transaction<'static, Any>, (town, status): (String, 
 /// `yyyymmdd` of an instant in Shanghai.
 pub fn day_text(at: i64) -> String {
     local_date(at).format("%Y%m%d").to_string()
-}
-
-pub async fn create(store: &SqlStore, prefix: &str, mut event: Event) -> Result<Case> {
-    let day = day_text(event.at);
-    let mut tx = store.begin().await?;
-    let row = sqlx::query(
-        "INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, 1) \
-         ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
-    )
-    .bind(prefix.to_string())
-    .bind(day.clone())
-    .fetch_one(&mut *tx)
-    .await?;
-    let seq: i64 = row.try_get(0)?;
-    let number = format!("{prefix}-{day}-{seq:04}");
-    if let Change::Reported { facts, .. } = &mut event.change {
-        facts.number = number;
-    }
-    let mut case = Case::reported(0, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut sql = Sql::new(&format!("INSERT INTO cases (number, {CASE_COLUMNS}) VALUES "));
-    let mut args = vec![Arg::Text(case.facts.number.clone())];
-    args.extend(case_args(&case)?);
-    sql.row(args).push(" RETURNING id");
-    case.id = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
-    sqlx::query("INSERT INTO case_states (case_id, state) VALUES ($1, $2)")
-        .bind(case.id)
-        .bind(state_json(&case)?)
-        .execute(&mut *tx)
-        .await?;
-    insert_event(&mut tx, &case, &event).await?;
-    tally(&mut tx, tally_key(&case), 1).await?;
-    tx.commit().await?;
-    Ok(case)
 }
 
 pub async fn append(store: &SqlStore, before: &Case, case: &Case, event: &Event) -> Result<()> {

@@ -25,7 +25,7 @@ fn rows_per_statement(backend: Backend) -> usize {
     }
 }
 
-async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> Result<i64> {
+pub(super) async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> Result<i64> {
     let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut **tx).await?.try_get(0)?)
 }
