@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod concurrency;
 mod flows;
+mod intake;
 mod places;
 mod refusals;
 mod scope;
