@@ -29,8 +29,10 @@ pub use writer::IntakeWriter;
 /// Longest idempotency key a client may send.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
-/// Most candidates read for the duplicate check (the nearest of them are kept).
+/// Most candidates read for the duplicate check.
 const MAX_CANDIDATES: i64 = 100;
+/// Most suspected duplicates linked to one report (the nearest).
+const MAX_SUSPECTS: usize = 5;
 
 /// One report as it arrives, before anything is checked.
 #[derive(Debug, Clone)]
@@ -181,6 +183,7 @@ async fn find_duplicates(state: &AppState, category: &str, point: LonLat, now: i
     });
     Ok(nearby::suspects(point, now, &rule, candidates)
         .into_iter()
+        .take(MAX_SUSPECTS)
         .map(|s| SuspectedDuplicate {
             case_id: s.item.id,
             number: s.item.number,
