@@ -7,6 +7,8 @@
 #   bash scripts/bench-intake.sh
 #   CONCURRENCY=64 DURATION=20 TARGET=open311 bash scripts/bench-intake.sh
 #
+# PostgreSQL runs twice: one transaction per request (the default) and with
+# `serve --group-commit-postgres`.
 # TARGET: `rest` (POST /api/v1/cases, bearer token) or `open311` (POST
 # /open311/v2/requests.json with an API key made by `chengyun apikey create`).
 # BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432) is the server where the database
@@ -53,7 +55,8 @@ machine() {
 
 bench_chengyun() {
   local url=$1 label=$2
-  CHENGYUN_LOG=warn "$BIN/chengyun" --database-url "$url" serve --demo --listen "127.0.0.1:$PORT" >"$DIR/$label.log" 2>&1 &
+  shift 2
+  CHENGYUN_LOG=warn "$BIN/chengyun" --database-url "$url" serve --demo --listen "127.0.0.1:$PORT" "$@" >"$DIR/$label.log" 2>&1 &
   SERVER_PID=$!
   wait_for "http://127.0.0.1:$PORT/healthz"
   local args
@@ -64,7 +67,7 @@ bench_chengyun() {
   else
     local token
     token=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
-      -d '{"username":"inspector","password":"chengyun-demo"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+      -d '{"username":"operator","password":"chengyun-demo"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
     args=(--url "http://127.0.0.1:$PORT/api/v1/cases" --body chengyun --token "$token")
   fi
   machine
@@ -81,9 +84,14 @@ print(sqlite3.connect(sys.argv[1]).execute("select count(*) from cases").fetchon
 EOF
 )"
 
-echo "== chengyun on PostgreSQL"
+echo "== chengyun on PostgreSQL, one transaction per request (the default)"
 psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS chengyun_bench_intake" -c "CREATE DATABASE chengyun_bench_intake"
 bench_chengyun "$PG/chengyun_bench_intake" postgres
+echo "   cases stored: $(psql "$PG/chengyun_bench_intake" -qAtc 'select count(*) from cases')"
+
+echo "== chengyun on PostgreSQL, group commit per instance (serve --group-commit-postgres)"
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS chengyun_bench_intake" -c "CREATE DATABASE chengyun_bench_intake"
+bench_chengyun "$PG/chengyun_bench_intake" postgres-group --group-commit-postgres
 echo "   cases stored: $(psql "$PG/chengyun_bench_intake" -qAtc 'select count(*) from cases')"
 
 echo "== baisitong2 (PyPI) on SQLite"

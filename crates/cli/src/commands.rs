@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Most new reports committed in one transaction by the SQLite intake writer.
     #[arg(long, env = "CHENGYUN_INTAKE_BATCH", default_value_t = 512)]
     intake_batch: usize,
+    /// PostgreSQL: commit new reports in batches per instance, as on SQLite (default: one
+    /// transaction per request).
+    #[arg(long, env = "CHENGYUN_GROUP_COMMIT_POSTGRES")]
+    group_commit_postgres: bool,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -67,6 +71,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             window_ms: args.duplicate_window_hours.max(0) * 3600 * 1000,
         },
         intake_batch: args.intake_batch.clamp(1, 10_000),
+        group_commit_postgres: args.group_commit_postgres,
         default_region: args.default_region.or_else(|| args.demo.then(|| "310115137".to_string())),
         ..Default::default()
     };

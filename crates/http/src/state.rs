@@ -49,6 +49,8 @@ pub struct Config {
     pub duplicates: DuplicateRule,
     /// Most reports the SQLite intake writer commits in one transaction.
     pub intake_batch: usize,
+    /// PostgreSQL: batch new cases per instance as on SQLite instead of one transaction per request.
+    pub group_commit_postgres: bool,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             idempotency_ttl_ms: 24 * 3600 * 1000,
             duplicates: DuplicateRule::default(),
             intake_batch: 512,
+            group_commit_postgres: false,
         }
     }
 }
@@ -163,7 +166,7 @@ impl AppState {
     pub async fn new(store: Arc<dyn Store>, config: Config) -> ApiResult<AppState> {
         let reference = Reference::load(&*store).await?;
         let places = Places::load(&*store, reference.geometry_version).await?;
-        let intake = Arc::new(IntakeWriter::start(store.clone(), config.intake_batch));
+        let intake = Arc::new(IntakeWriter::start(store.clone(), config.intake_batch, config.group_commit_postgres));
         spawn_key_purge(&store, config.idempotency_ttl_ms);
         Ok(AppState {
             store,

@@ -21,7 +21,7 @@ use chengyun_places::coord::LonLat;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Body {
-    /// chengyun `POST /api/v1/cases` (JSON, bearer token, `Idempotency-Key`).
+    /// chengyun `POST /api/v1/cases` (JSON, a 受理员's bearer token, `Idempotency-Key`): a 市民上报 taken by the desk.
     Chengyun,
     /// GeoReport v2 `POST /open311/v2/requests.json` (form, `api_key`).
     Open311,

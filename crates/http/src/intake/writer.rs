@@ -3,7 +3,10 @@
 //! commits it in one transaction — group commit, one fsync for the whole batch — then answers
 //! every waiting request. While a batch commits the next one gathers, so the busier the server
 //! the larger the batches and the fewer the commits per report. On PostgreSQL each request
-//! commits its own transaction from the pool, and several instances share the database.
+//! commits its own transaction from the pool, and several instances share the database — or,
+//! with `Config::group_commit_postgres`, each instance batches as on SQLite (the number
+//! counter, the tallies and the audit head are rows every new case updates, so per-request
+//! transactions queue on them for the length of a commit).
 
 use std::sync::Arc;
 
@@ -20,9 +23,10 @@ pub struct IntakeWriter {
 }
 
 impl IntakeWriter {
-    /// Starts the writer task on SQLite (it ends when the last handle is dropped).
-    pub fn start(store: Arc<dyn Store>, max_batch: usize) -> IntakeWriter {
-        let queue = (store.backend() == Backend::Sqlite).then(|| {
+    /// Starts the writer task on SQLite, and on PostgreSQL if `batch_on_postgres` (it ends
+    /// when the last handle is dropped).
+    pub fn start(store: Arc<dyn Store>, max_batch: usize, batch_on_postgres: bool) -> IntakeWriter {
+        let queue = (store.backend() == Backend::Sqlite || batch_on_postgres).then(|| {
             let max_batch = max_batch.max(1);
             let (tx, rx) = mpsc::channel(max_batch * 4);
             tokio::spawn(run(store.clone(), rx, max_batch));
