@@ -63,12 +63,12 @@ bench_chengyun() {
   if [ "$TARGET" = open311 ]; then
     local key
     key=$("$BIN/chengyun" --database-url "$url" apikey create --name bench --jurisdiction 310115137 | tail -1)
-    args=(--url "http://127.0.0.1:$PORT/open311/v2/requests.json" --body open311 --api-key "$key")
+    args=(--url "http://127.0.0.1:$PORT/open311/v2/requests.json" --body open311 "--api-key=$key")
   else
     local token
     token=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'content-type: application/json' \
       -d '{"username":"operator","password":"chengyun-demo"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-    args=(--url "http://127.0.0.1:$PORT/api/v1/cases" --body chengyun --token "$token")
+    args=(--url "http://127.0.0.1:$PORT/api/v1/cases" --body chengyun "--token=$token")
   fi
   machine
   "$BIN/intake" "${args[@]}" --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" \
