@@ -15,8 +15,8 @@ use chengyun_domain::case::{Case, Change};
 
 use super::audit_log::{self, INSERT_COLUMNS};
 use super::bind::{enum_from, Arg};
-use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, state_json, tally_key, CASE_COLUMNS};
-use super::import::{insert_rows, max_id};
+use super::cases::day_text;
+use super::import::{insert_rows, max_id, CaseRows};
 use super::{unique_violation, Backend, SqlStore};
 use crate::records::{CreatedCase, NearbyCase, NearbyQuery, NewCaseRequest, SuspectRecord};
 use crate::{Result, StoreError};
@@ -127,7 +127,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
                     slots.push(Slot::Stored(case_id));
                     continue;
                 }
-                expired.push(vec![Arg::Int(k.actor_id), Arg::Text(k.key.clone())]);
+                expired.push((k.actor_id, k.key.clone()));
             }
             keyed.insert((k.actor_id, k.key.as_str()), i);
         }
@@ -168,9 +168,8 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
     }
     let case_ids = new_ids(&mut tx, backend, "cases", fresh.len()).await?;
     let event_ids = new_ids(&mut tx, backend, "case_events", fresh.len()).await?;
-    let (mut case_rows, mut state_rows, mut event_rows, mut unit_rows, mut photo_rows) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut rows = CaseRows::default();
     let (mut key_rows, mut link_rows, mut audit_entries) = (vec![], vec![], vec![]);
-    let mut tallies: HashMap<(String, String), i64> = HashMap::new();
     for (n, (i, case, event)) in fresh.iter_mut().enumerate() {
         let request = &batch[*i];
         let key = (request.number_prefix.clone(), day_text(case.created_at));
@@ -181,32 +180,8 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
             facts.number = case.facts.number.clone();
         }
         case.id = case_ids[n];
-        let mut row = vec![Arg::Int(case.id), Arg::Text(case.facts.number.clone())];
-        row.extend(case_args(case)?);
-        case_rows.push(row);
-        state_rows.push(vec![Arg::Int(case.id), Arg::Text(state_json(case)?)]);
-        *tallies.entry(tally_key(case)).or_default() += 1;
-        let event_id = event_ids[n];
-        let v = event_values(event)?;
-        for unit in event_units(event) {
-            unit_rows.push(vec![Arg::Text(unit.to_string()), Arg::Int(case.id), Arg::Int(case.created_at)]);
-        }
-        for photo in event_photos(event) {
-            photo_rows.push(vec![Arg::Text(photo.clone()), Arg::Int(case.id)]);
-        }
-        audit_entries.push(event_audit(case, event_id, event, &v));
-        event_rows.push(vec![
-            Arg::Int(event_id),
-            Arg::Int(case.id),
-            Arg::Int(event.seq),
-            Arg::Int(event.at),
-            Arg::Int(event.actor_id),
-            Arg::Text(event.actor_name.clone()),
-            Arg::Text(v.actor_role),
-            Arg::Text(v.action),
-            Arg::OptText(event.reason.clone()),
-            Arg::Text(v.payload),
-        ]);
+        rows.case(case)?;
+        audit_entries.push(rows.event(case, event_ids[n], event)?);
         if let Some(k) = &request.idempotency {
             key_rows.push(vec![Arg::Int(k.actor_id), Arg::Text(k.key.clone()), Arg::Int(case.id), Arg::Int(case.created_at)]);
         }
@@ -215,21 +190,9 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
             link_rows.push(vec![Arg::Int(case.id), Arg::Int(link.duplicate_of), Arg::Int(mm), Arg::Int(link.age_ms)]);
         }
     }
-    insert_rows(&mut tx, backend, &format!("INSERT INTO cases (id, number, {CASE_COLUMNS}) VALUES "), case_rows, "").await?;
-    insert_rows(&mut tx, backend, "INSERT INTO case_states (case_id, state) VALUES ", state_rows, "").await?;
-    insert_rows(
-        &mut tx,
-        backend,
-        "INSERT INTO case_events (id, case_id, seq, at, actor_id, actor_name, actor_role, action, reason, payload) VALUES ",
-        event_rows,
-        "",
-    )
-    .await?;
-    insert_rows(&mut tx, backend, "INSERT INTO case_units (unit_code, case_id, case_created_at) VALUES ", unit_rows, " ON CONFLICT DO NOTHING").await?;
-    insert_rows(&mut tx, backend, "INSERT INTO attachment_cases (attachment_id, case_id) VALUES ", photo_rows, " ON CONFLICT DO NOTHING").await?;
-    for key in expired {
-        let (Arg::Int(actor), Arg::Text(key)) = (&key[0], &key[1]) else { unreachable!("built above") };
-        sqlx::query("DELETE FROM intake_keys WHERE actor_id = $1 AND idem_key = $2").bind(*actor).bind(key.clone()).execute(&mut *tx).await?;
+    rows.write(&mut tx, backend).await?;
+    for (actor, key) in expired {
+        sqlx::query("DELETE FROM intake_keys WHERE actor_id = $1 AND idem_key = $2").bind(actor).bind(key).execute(&mut *tx).await?;
     }
     // A key inserted meanwhile by another instance breaks the primary key: see `retry_alone`.
     insert_rows(&mut tx, backend, "INSERT INTO intake_keys (actor_id, idem_key, case_id, created_at) VALUES ", key_rows, "").await?;
@@ -241,30 +204,21 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
         " ON CONFLICT DO NOTHING",
     )
     .await?;
-    let tally_rows = tallies.into_iter().map(|((t, st), n)| vec![Arg::Text(t), Arg::Text(st), Arg::Int(n)]).collect();
-    insert_rows(
-        &mut tx,
-        backend,
-        "INSERT INTO case_tallies (town_code, status, n) VALUES ",
-        tally_rows,
-        " ON CONFLICT (town_code, status) DO UPDATE SET n = case_tallies.n + excluded.n",
-    )
-    .await?;
-    // The audit records, chained in the batch's order.
-    if !audit_entries.is_empty() {
-        let (mut seq, mut hash) = match head.take() {
-            Some(h) => h,
-            None => audit_log::lock_head(&mut tx).await?,
-        };
-        let mut audit_rows = Vec::with_capacity(audit_entries.len());
-        for entry in audit_entries {
-            let record = entry.chain(seq + 1, &hash);
-            (seq, hash) = (record.seq, record.hash.clone());
-            audit_rows.push(audit_log::record_args(record));
-        }
-        insert_rows(&mut tx, backend, INSERT_COLUMNS, audit_rows, "").await?;
-        audit_log::set_head(&mut tx, seq, &hash).await?;
+    // The audit records, chained in the batch's order; then the tallies (head before tallies,
+    // as every writer takes them, so PostgreSQL transactions never deadlock on them).
+    let (mut seq, mut hash) = match head.take() {
+        Some(h) => h,
+        None => audit_log::lock_head(&mut tx).await?,
+    };
+    let mut audit_rows = Vec::with_capacity(audit_entries.len());
+    for entry in audit_entries {
+        let record = entry.chain(seq + 1, &hash);
+        (seq, hash) = (record.seq, record.hash.clone());
+        audit_rows.push(audit_log::record_args(record));
     }
+    insert_rows(&mut tx, backend, INSERT_COLUMNS, audit_rows, "").await?;
+    audit_log::set_head(&mut tx, seq, &hash).await?;
+    rows.write_tallies(&mut tx, backend).await?;
     let stored = stored_cases(&mut tx, &slots).await?;
     tx.commit().await?;
     Ok(finish(slots, &fresh, stored))

@@ -79,7 +79,7 @@ impl SqlStore {
         let pool = match backend {
             Backend::Sqlite => sqlite::connect(url).await?,
             Backend::Postgres => {
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(std::time::Duration::from_secs(10)).connect(url).await?
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(std::time::Duration::from_secs(30)).connect(url).await?
             }
         };
         Ok(SqlStore { pool, backend, url: url.to_string() })
