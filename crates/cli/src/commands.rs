@@ -38,6 +38,22 @@ pub struct ServeArgs {
     /// Open311 writes (POST) each API key may make per minute, unless the key sets its own.
     #[arg(long, env = "CHENGYUN_OPEN311_RATE_PER_MINUTE", default_value_t = 60)]
     open311_rate_per_minute: i64,
+    /// How long a client's idempotency key makes a repeated report return the first case, in hours.
+    #[arg(long, env = "CHENGYUN_IDEMPOTENCY_HOURS", default_value_t = 24)]
+    idempotency_hours: i64,
+    /// 疑似重复件: radius in metres around open cases of the same category.
+    #[arg(long, env = "CHENGYUN_DUPLICATE_RADIUS_M", default_value_t = 50.0)]
+    duplicate_radius_m: f64,
+    /// 疑似重复件: how far back to look, in hours.
+    #[arg(long, env = "CHENGYUN_DUPLICATE_WINDOW_HOURS", default_value_t = 72)]
+    duplicate_window_hours: i64,
+    /// Most new reports committed in one transaction by the SQLite intake writer.
+    #[arg(long, env = "CHENGYUN_INTAKE_BATCH", default_value_t = 512)]
+    intake_batch: usize,
+    /// PostgreSQL: commit new reports in batches per instance, as on SQLite (default: one
+    /// transaction per request).
+    #[arg(long, env = "CHENGYUN_GROUP_COMMIT_POSTGRES")]
+    group_commit_postgres: bool,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -54,6 +70,13 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let config = chengyun_http::Config {
         session_ttl_ms: args.session_hours.max(1) * 3600 * 1000,
         open311_rate_per_minute: args.open311_rate_per_minute.max(1),
+        idempotency_ttl_ms: args.idempotency_hours.max(1) * 3600 * 1000,
+        duplicates: chengyun_places::nearby::DuplicateRule {
+            radius_m: args.duplicate_radius_m.clamp(0.0, 10_000.0),
+            window_ms: args.duplicate_window_hours.max(0) * 3600 * 1000,
+        },
+        intake_batch: args.intake_batch.clamp(1, 10_000),
+        group_commit_postgres: args.group_commit_postgres,
         default_region: args.default_region.or_else(|| args.demo.then(|| "310115137".to_string())),
         ..Default::default()
     };

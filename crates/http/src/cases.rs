@@ -70,7 +70,45 @@ async fn create(
     let intake = intake::submit(&state, &actor, submission).await?;
     let reference = state.reference().await?;
     let status = if intake.replayed { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(case_view(&intake.case, None, &actor, &reference, now_ms()))))
+    let mut view = case_view(&intake.case, None, &actor, &reference, now_ms());
+    view["replayed"] = json!(intake.replayed);
+    view["suspected_duplicates"] = intake
+        .suspected_duplicates
+        .iter()
+        .map(|d| suspect_view(d.case_id, &d.number, d.status, d.distance_m, d.age_ms, true))
+        .collect();
+    Ok((status, Json(view)))
+}
+
+/// A 疑似重复件 link as the 受理员 sees it: the other case, how far and how much apart in time.
+fn suspect_view(id: i64, number: &str, status: CaseStatus, distance_m: f64, age_ms: i64, earlier: bool) -> Value {
+    let minutes = age_ms / 60_000;
+    json!({
+        "id": id,
+        "number": number,
+        "status": status,
+        "status_label": status.label(),
+        "relation": if earlier { "earlier" } else { "later" },
+        "distance_m": (distance_m * 10.0).round() / 10.0,
+        "age_ms": age_ms,
+        "age_label": format!("{}{}小时{}分", if earlier { "早" } else { "晚" }, minutes / 60, minutes % 60),
+    })
+}
+
+/// Roles that work the 受理 queue see a case's suspected duplicates.
+fn sees_suspects(actor: &Actor) -> bool {
+    actor.has_any(&[chengyun_domain::org::Role::Operator, chengyun_domain::org::Role::ShiftLead])
+}
+
+/// The case's 疑似重复件 links (both directions) to cases the asker may see.
+async fn suspects_view(state: &AppState, actor: &Actor, reference: &Reference, case_id: i64) -> ApiResult<Value> {
+    let mut out = Vec::new();
+    for link in state.store.suspected_duplicates(case_id).await? {
+        if let Some(other) = state.store.get_case(link.case_id).await?.filter(|c| can_see(actor, c, &reference.regions)) {
+            out.push(suspect_view(other.id, &other.facts.number, other.status, link.distance_m, link.age_ms, link.earlier));
+        }
+    }
+    Ok(Value::Array(out))
 }
 
 /// Loads a case the actor may see; anything else is 404, so existence never leaks.
@@ -107,6 +145,9 @@ async fn read(
     }
     let mut view = case_view(&case, Some(&events), &actor, &reference, now_ms());
     view["duplicates"] = Value::Array(duplicates);
+    if sees_suspects(&actor) {
+        view["suspected_duplicates"] = suspects_view(&state, &actor, &reference, case.id).await?;
+    }
     if let Some(p) = &case.facts.placement {
         view["placement"] = crate::places::placement_view(p, &reference, out);
     }

@@ -1,6 +1,15 @@
 //! 信息收集 → 案卷建立: the one path by which a report from any channel (the REST API, Open311,
 //! later sensors and the 12345 feed) becomes a case — validate, locate, route to its town,
 //! store with its first event and audit record.
+//!
+//! - Idempotency: a key (`Idempotency-Key`, or a channel's own client token) from the same user
+//!   makes one case; it is stored in the case's own transaction, so a retry after a crash finds
+//!   it, and counts for `Config::idempotency_ttl_ms` (24 h by default).
+//! - 疑似重复件: open cases of the same category near the placed point and recent enough
+//!   (`Config::duplicates`) are linked to the new case and returned nearest first.
+//! - Writing: [`writer::IntakeWriter`] (group commit on SQLite, the pool on PostgreSQL).
+
+mod writer;
 
 use axum::http::HeaderMap;
 
@@ -8,13 +17,22 @@ use chengyun_domain::case::{self, Case, Context, Location, NewReport, Reporter, 
 use chengyun_domain::org::Actor;
 use chengyun_domain::region::RegionLevel;
 use chengyun_places::coord::{self, LonLat};
+use chengyun_places::nearby::{self, Candidate, E7_PER_DEGREE};
+use chengyun_storage::{IdempotencyKey, NearbyQuery, NewCaseRequest, SuspectLink};
 
 use crate::access::region_in_scope;
 use crate::error::{ApiError, ApiResult};
 use crate::state::{now_ms, AppState, Reference};
 
+pub use writer::IntakeWriter;
+
 /// Longest idempotency key a client may send.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// Most candidates read for the duplicate check.
+const MAX_CANDIDATES: i64 = 100;
+/// Most suspected duplicates linked to one report (the nearest).
+const MAX_SUSPECTS: usize = 5;
 
 /// One report as it arrives, before anything is checked.
 #[derive(Debug, Clone)]
@@ -68,6 +86,12 @@ pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 /// Registers a report as a new case (上报), or returns the case an earlier submission with the
 /// same idempotency key made.
 pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> ApiResult<Intake> {
+    let live_after = now_ms() - state.config.idempotency_ttl_ms;
+    if let Some(key) = &submission.idempotency_key
+        && let Some(case) = state.store.case_by_idempotency_key(actor.user_id, key, live_after).await?
+    {
+        return replay(state, case).await;
+    }
     let reference = state.reference().await?;
     let category = reference
         .catalog
@@ -87,6 +111,12 @@ pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> 
     {
         return Err(ApiError::invalid("invalid_phone", "reporter.phone", "联系电话（reporter.phone）格式不正确"));
     }
+    let now = now_ms();
+    let point = placement.as_ref().map(|p| LonLat::new(p.lon, p.lat));
+    let suspected = match point {
+        Some(point) => find_duplicates(state, &category.code, point, now).await?,
+        None => Vec::new(),
+    };
     let report = NewReport {
         category: category.code.clone(),
         description: submission.description,
@@ -98,13 +128,70 @@ pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> 
         reporter: submission.reporter,
         photos: submission.photos,
     };
-    let now = now_ms();
     let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
     let event = case::report(actor, report, String::new(), category.limit, &ctx)?;
     let prefix = reference.regions.town_of(&region_code).map_or_else(|| region_code.clone(), |t| t.code.clone());
-    // TODO(intake): idempotency keys, duplicates and the SQLite group-commit writer (issue #4).
-    let created = state.store.create_case(&prefix, event).await?;
-    Ok(Intake { case: created, replayed: false, suspected_duplicates: Vec::new() })
+    let request = NewCaseRequest {
+        number_prefix: prefix,
+        event,
+        idempotency: submission.idempotency_key.map(|key| IdempotencyKey { actor_id: actor.user_id, key, live_after }),
+        suspected: suspected.iter().map(|s| SuspectLink { duplicate_of: s.case_id, distance_m: s.distance_m, age_ms: s.age_ms }).collect(),
+    };
+    let created = state.intake.create(request).await?;
+    if created.replayed {
+        // The same key was in flight in another request, which won.
+        return replay(state, created.case).await;
+    }
+    Ok(Intake { case: created.case, replayed: false, suspected_duplicates: suspected })
+}
+
+/// The outcome of a repeated submission: the stored case and the links stored with it.
+async fn replay(state: &AppState, case: Case) -> ApiResult<Intake> {
+    let mut suspected_duplicates = Vec::new();
+    for link in state.store.suspected_duplicates(case.id).await?.into_iter().filter(|l| l.earlier) {
+        if let Some(other) = state.store.get_case(link.case_id).await? {
+            suspected_duplicates.push(SuspectedDuplicate {
+                case_id: other.id,
+                number: other.facts.number,
+                status: other.status,
+                distance_m: link.distance_m,
+                age_ms: link.age_ms,
+            });
+        }
+    }
+    Ok(Intake { case, replayed: true, suspected_duplicates })
+}
+
+/// Open cases of the category near `point` (WGS-84) and recent enough, nearest first: an
+/// indexed box query, then the exact distance and the rule (`chengyun_places::nearby`).
+async fn find_duplicates(state: &AppState, category: &str, point: LonLat, now: i64) -> ApiResult<Vec<SuspectedDuplicate>> {
+    let rule = state.config.duplicates;
+    let b = nearby::search_box(point, rule.radius_m);
+    let query = NearbyQuery {
+        category: category.to_string(),
+        min_lon_e7: b.min_lon,
+        max_lon_e7: b.max_lon,
+        min_lat_e7: b.min_lat,
+        max_lat_e7: b.max_lat,
+        since: now - rule.window_ms,
+        limit: MAX_CANDIDATES,
+    };
+    let candidates = state.store.nearby_open_cases(&query).await?.into_iter().map(|c| Candidate {
+        point: LonLat::new(c.lon_e7 as f64 / E7_PER_DEGREE, c.lat_e7 as f64 / E7_PER_DEGREE),
+        created_at: c.created_at,
+        item: c,
+    });
+    Ok(nearby::suspects(point, now, &rule, candidates)
+        .into_iter()
+        .take(MAX_SUSPECTS)
+        .map(|s| SuspectedDuplicate {
+            case_id: s.item.id,
+            number: s.item.number,
+            status: s.item.status,
+            distance_m: s.distance_m,
+            age_ms: s.age_ms,
+        })
+        .collect())
 }
 
 /// The region a new report belongs to: where its point fell (a 单元网格 where grids exist), else

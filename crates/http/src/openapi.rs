@@ -155,6 +155,23 @@ pub fn document() -> Value {
     doc
 }
 
+/// `POST /api/v1/cases`: 201 for a new case, 200 for a repeated idempotency key.
+fn case_post() -> Value {
+    let mut post = op(
+        "案件",
+        "上报（新建案卷）；同一用户以同一 Idempotency-Key 重复上报只生成一件，返回 200 与原案件（replayed=true）；suspected_duplicates 为疑似重复件",
+        true,
+        Some(json!({"$ref": "#/components/schemas/NewCase"})),
+        ("201", "新案件，含 replayed、suspected_duplicates"),
+        &[("403", "角色或来源不允许"), ("422", "参数不合法")],
+    );
+    post["responses"]["200"] = json!({"description": "重复提交：原案件（replayed=true）", "content": {"application/json": {}}});
+    post["parameters"] = json!([{"name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "客户端为每件上报生成的唯一键（1–200 个可见字符），24 小时内重复提交返回原案件",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200}}]);
+    post
+}
+
 fn base_document() -> Value {
     let statuses = enum_of(&CaseStatus::ALL, CaseStatus::as_str);
     let sources = enum_of(&Source::ALL, Source::as_str);
@@ -216,7 +233,7 @@ fn base_document() -> Value {
             "/api/v1/auth/logout": {"post": op("账号", "注销当前令牌", true, None, ("204", "已注销"), &[])},
             "/api/v1/auth/me": {"get": op("账号", "当前用户", true, None, ("200", "用户"), &[])},
             "/api/v1/cases": {
-                "post": op("案件", "上报（新建案卷）", true, Some(json!({"$ref": "#/components/schemas/NewCase"})), ("201", "案件"), &[("403", "角色或来源不允许"), ("422", "参数不合法")]),
+                "post": case_post(),
                 "get": {
                     "tags": ["案件"], "summary": "案件列表（按数据范围过滤，分页）", "security": [{"bearer": []}],
                     "parameters": [
@@ -228,7 +245,7 @@ fn base_document() -> Value {
                     "responses": {"200": {"description": "{items, total, page, page_size}"}, "401": error_response("未登录"), "422": error_response("参数不合法")}
                 }
             },
-            "/api/v1/cases/{id}": {"get": {"parameters": id_param(), "tags": ["案件"], "summary": "案件详情：任务、时限、亮灯、全部流转记录", "security": [{"bearer": []}],
+            "/api/v1/cases/{id}": {"get": {"parameters": id_param(), "tags": ["案件"], "summary": "案件详情：任务、时限、亮灯、全部流转记录；受理员、值班长另见疑似重复件（suspected_duplicates：距离、时间差）", "security": [{"bearer": []}],
                 "responses": {"200": {"description": "案件"}, "401": error_response("未登录"), "404": error_response("不存在或不在数据范围内")}}},
             "/api/v1/cases/{id}/actions": {"post": {"parameters": id_param(), "tags": ["案件"], "summary": "执行流程操作", "security": [{"bearer": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Action"}}}},

@@ -16,9 +16,11 @@ use chengyun_domain::region::RegionTree;
 use chengyun_domain::routing::ResponsibilityList;
 use chengyun_domain::Millis;
 use chengyun_places::locate::LocateIndex;
+use chengyun_places::nearby::DuplicateRule;
 use chengyun_storage::{GeometryScope, Store};
 
 use crate::error::{ApiError, ApiResult};
+use crate::intake::IntakeWriter;
 
 /// Settings keys.
 pub const SCHEDULE_KEY: &str = "calendar.schedule";
@@ -43,6 +45,14 @@ pub struct Config {
     pub reference_ttl: Duration,
     /// Open311 writes each API key may make per minute, unless the key sets its own.
     pub open311_rate_per_minute: i64,
+    /// How long an idempotency key makes a repeated report return the first one's case.
+    pub idempotency_ttl_ms: i64,
+    /// 疑似重复件: radius and time window around open cases of the same category.
+    pub duplicates: DuplicateRule,
+    /// Most reports the SQLite intake writer commits in one transaction.
+    pub intake_batch: usize,
+    /// PostgreSQL: batch new cases per instance as on SQLite instead of one transaction per request.
+    pub group_commit_postgres: bool,
 }
 
 impl Default for Config {
@@ -57,6 +67,10 @@ impl Default for Config {
             max_import_bytes: 64 * 1024 * 1024,
             reference_ttl: Duration::from_secs(30),
             open311_rate_per_minute: 60,
+            idempotency_ttl_ms: 24 * 3600 * 1000,
+            duplicates: DuplicateRule::default(),
+            intake_batch: 512,
+            group_commit_postgres: false,
         }
     }
 }
@@ -145,6 +159,8 @@ impl Places {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
+    /// Where new cases are written (see `intake`).
+    pub intake: Arc<IntakeWriter>,
     reference: Arc<RwLock<Arc<Reference>>>,
     places: Arc<RwLock<Arc<Places>>>,
 }
@@ -153,9 +169,12 @@ impl AppState {
     pub async fn new(store: Arc<dyn Store>, config: Config) -> ApiResult<AppState> {
         let reference = Reference::load(&*store).await?;
         let places = Places::load(&*store, reference.geometry_version).await?;
+        let intake = Arc::new(IntakeWriter::start(store.clone(), config.intake_batch, config.group_commit_postgres));
+        spawn_key_purge(&store, config.idempotency_ttl_ms);
         Ok(AppState {
             store,
             config: Arc::new(config),
+            intake,
             reference: Arc::new(RwLock::new(Arc::new(reference))),
             places: Arc::new(RwLock::new(Arc::new(places))),
         })
@@ -191,6 +210,22 @@ impl AppState {
         *self.reference.write().await = fresh.clone();
         Ok(fresh)
     }
+}
+
+/// Forgets expired idempotency keys once an hour (they no longer count anyway; this keeps the
+/// table small). Holds the store weakly: it stops when the server's state is gone.
+fn spawn_key_purge(store: &Arc<dyn Store>, ttl_ms: i64) {
+    let store = Arc::downgrade(store);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let Some(store) = store.upgrade() else { return };
+            if let Err(e) = store.purge_idempotency_keys(now_ms() - ttl_ms).await {
+                tracing::warn!(error = %e, "purging expired idempotency keys failed");
+            }
+        }
+    });
 }
 
 /// The wall clock in epoch milliseconds.

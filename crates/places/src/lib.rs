@@ -4,6 +4,7 @@
 //! - [`geometry`]: region shapes (WGS-84 multipolygons), their validation and GeoJSON form
 //! - [`import`]: a GeoJSON FeatureCollection of boundaries → validated regions, all or nothing
 //! - [`locate`]: the in-memory index answering point → 单元网格 → 村/居 → 街镇
+//! - [`nearby`]: 疑似重复件 — the search box and the exact distance and score of nearby reports
 //! - [`demo_geo`]: approximate, deterministic geometry for the demo towns
 //!
 //! Pure code: no I/O, no async. Geometry is always WGS-84 longitude/latitude degrees.
@@ -13,6 +14,7 @@ pub mod demo_geo;
 pub mod geometry;
 pub mod import;
 pub mod locate;
+pub mod nearby;
 pub mod synthetic;
 
 pub use chengyun_domain::case::CoordSys;

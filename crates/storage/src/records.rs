@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use chengyun_domain::case::{ActionKind, CaseStatus, Source};
+use chengyun_domain::case::{ActionKind, Case, CaseStatus, Source};
 use chengyun_domain::deadline::Lamp;
 use chengyun_domain::org::{Actor, Role, Scope};
 use chengyun_domain::Millis;
@@ -239,4 +239,78 @@ pub struct ApiKeyRecord {
     pub rate_per_minute: Option<i64>,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
+}
+
+/// A report to store as a new case (信息收集 → 案卷建立), with what intake found out about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCaseRequest {
+    /// Case numbers are `<prefix>-<yyyymmdd>-<seq>` (the 街镇 code).
+    pub number_prefix: String,
+    /// The `report` event; the store fills in the number.
+    pub event: chengyun_domain::case::Event,
+    pub idempotency: Option<IdempotencyKey>,
+    /// Open cases the report may repeat (疑似重复件), stored as links.
+    pub suspected: Vec<SuspectLink>,
+}
+
+/// A client's key for one report: the same key from the same user makes one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub actor_id: i64,
+    pub key: String,
+    /// Keys stored before this instant have expired and no longer count.
+    pub live_after: Millis,
+}
+
+/// A link from a new report to an open case it may repeat.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SuspectLink {
+    pub duplicate_of: i64,
+    pub distance_m: f64,
+    /// How much earlier the open case was reported.
+    pub age_ms: i64,
+}
+
+/// What became of one [`NewCaseRequest`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedCase {
+    pub case: Case,
+    /// An earlier request with the same idempotency key made this case; nothing was written.
+    pub replayed: bool,
+}
+
+/// Open cases of a category in a box of fixed-point WGS-84 coordinates (degrees × 10⁷, as `cases.wgs_lon_e7`/`wgs_lat_e7`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearbyQuery {
+    pub category: String,
+    pub min_lon_e7: i64,
+    pub max_lon_e7: i64,
+    pub min_lat_e7: i64,
+    pub max_lat_e7: i64,
+    /// Reported at or after this instant.
+    pub since: Millis,
+    pub limit: i64,
+}
+
+/// An open case found by a [`NearbyQuery`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearbyCase {
+    pub id: i64,
+    pub number: String,
+    pub status: CaseStatus,
+    pub lon_e7: i64,
+    pub lat_e7: i64,
+    pub created_at: Millis,
+}
+
+/// A stored suspected-duplicate link seen from one of its two cases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuspectRecord {
+    /// The other case.
+    pub case_id: i64,
+    pub distance_m: f64,
+    pub age_ms: i64,
+    /// True when the other case is the earlier, open one this case may repeat; false when the
+    /// other case is a later report that may repeat this one.
+    pub earlier: bool,
 }

@@ -11,6 +11,7 @@ mod flows;
 mod open311;
 mod open311_clients;
 mod open311_schema;
+mod intake;
 mod places;
 mod refusals;
 mod scope;

@@ -5,6 +5,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use chengyun_domain::case::{Case, Change, Event};
 use chengyun_domain::deadline::Lamp;
 use chengyun_domain::time::local_date;
+use chengyun_places::nearby::e7;
 
 use super::audit_log;
 use super::bind::{enum_from, prefix_upper, Arg, Sql};
@@ -121,7 +122,7 @@ pub fn event_units(e: &Event) -> Vec<&str> {
     }
 }
 
-async fn insert_event(tx: &mut Transaction<'static, Any>, case: &Case, e: &Event) -> Result<()> {
+pub(super) async fn insert_event(tx: &mut Transaction<'static, Any>, case: &Case, e: &Event) -> Result<()> {
     let v = event_values(e)?;
     let row = sqlx::query(
         "INSERT INTO case_events (case_id, seq, at, actor_id, actor_name, actor_role, action, reason, payload) \
@@ -181,40 +182,6 @@ pub async fn tally(tx: &mut Transaction<'static, Any>, (town, status): (String, 
 /// `yyyymmdd` of an instant in Shanghai.
 pub fn day_text(at: i64) -> String {
     local_date(at).format("%Y%m%d").to_string()
-}
-
-pub async fn create(store: &SqlStore, prefix: &str, mut event: Event) -> Result<Case> {
-    let day = day_text(event.at);
-    let mut tx = store.begin().await?;
-    let row = sqlx::query(
-        "INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, 1) \
-         ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
-    )
-    .bind(prefix.to_string())
-    .bind(day.clone())
-    .fetch_one(&mut *tx)
-    .await?;
-    let seq: i64 = row.try_get(0)?;
-    let number = format!("{prefix}-{day}-{seq:04}");
-    if let Change::Reported { facts, .. } = &mut event.change {
-        facts.number = number;
-    }
-    let mut case = Case::reported(0, &event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut sql = Sql::new(&format!("INSERT INTO cases (number, {CASE_COLUMNS}) VALUES "));
-    let mut args = vec![Arg::Text(case.facts.number.clone())];
-    args.extend(case_args(&case)?);
-    sql.row(args).push(" RETURNING id");
-    case.id = sql.query().fetch_one(&mut *tx).await?.try_get(0)?;
-    sqlx::query("INSERT INTO case_states (case_id, state) VALUES ($1, $2)")
-        .bind(case.id)
-        .bind(state_json(&case)?)
-        .execute(&mut *tx)
-        .await?;
-    insert_event(&mut tx, &case, &event).await?;
-    search::index_case(&mut tx, store.backend, &case, &[&event]).await?;
-    tally(&mut tx, tally_key(&case), 1).await?;
-    tx.commit().await?;
-    Ok(case)
 }
 
 pub async fn append(store: &SqlStore, before: &Case, case: &Case, event: &Event) -> Result<()> {
@@ -456,12 +423,6 @@ fn no_row_filters(q: &CaseQuery) -> bool {
 
 /// Metres per degree of latitude (and of longitude at the equator).
 const METRES_PER_DEGREE: f64 = 111_320.0;
-
-/// Degrees as integer 1e-7 degrees (about a centimetre), as the point columns hold them: floats
-/// through sqlx's `Any` driver (NULL ones above all) are not reliable on PostgreSQL.
-pub fn e7(degrees: f64) -> i64 {
-    (degrees * 1e7).round() as i64
-}
 
 /// Cases within a circle: a box on the indexed latitude, then the distance on a local flat
 /// projection (within a town, off by well under 0.1 %), in plain arithmetic both dialects share.

@@ -7,6 +7,7 @@ mod bind;
 mod cases;
 mod channels;
 mod import;
+mod intake;
 mod places;
 pub mod postgres;
 mod reference;
@@ -81,7 +82,7 @@ impl SqlStore {
         let pool = match backend {
             Backend::Sqlite => sqlite::connect(url).await?,
             Backend::Postgres => {
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(std::time::Duration::from_secs(10)).connect(url).await?
+                AnyPoolOptions::new().max_connections(16).acquire_timeout(std::time::Duration::from_secs(30)).connect(url).await?
             }
         };
         Ok(SqlStore { pool, backend, url: url.to_string() })
@@ -264,7 +265,29 @@ impl Store for SqlStore {
     }
 
     async fn create_case(&self, number_prefix: &str, event: Event) -> Result<Case> {
-        cases::create(self, number_prefix, event).await
+        let request = NewCaseRequest { number_prefix: number_prefix.to_string(), event, idempotency: None, suspected: vec![] };
+        let mut done = intake::create(self, vec![request]).await?;
+        done.pop().ok_or_else(|| StoreError::Other("空结果".into()))?.map(|c| c.case)
+    }
+
+    async fn create_cases(&self, batch: Vec<NewCaseRequest>) -> Result<Vec<Result<CreatedCase>>> {
+        intake::create(self, batch).await
+    }
+
+    async fn case_by_idempotency_key(&self, actor_id: i64, key: &str, live_after: Millis) -> Result<Option<Case>> {
+        intake::by_key(&self.pool, actor_id, key, live_after).await
+    }
+
+    async fn purge_idempotency_keys(&self, before: Millis) -> Result<u64> {
+        intake::purge_keys(&self.pool, before).await
+    }
+
+    async fn nearby_open_cases(&self, query: &NearbyQuery) -> Result<Vec<NearbyCase>> {
+        intake::nearby(&self.pool, query).await
+    }
+
+    async fn suspected_duplicates(&self, case_id: i64) -> Result<Vec<SuspectRecord>> {
+        intake::suspects_of(&self.pool, case_id).await
     }
 
     async fn append_event(&self, before: &Case, after: &Case, event: &Event) -> Result<()> {

@@ -1,0 +1,74 @@
+//! The intake writer. On SQLite one task owns the writing of new cases: requests queue on a
+//! channel, and each time the task is free it takes everything waiting (up to a batch) and
+//! commits it in one transaction — group commit, one fsync for the whole batch — then answers
+//! every waiting request. While a batch commits the next one gathers, so the busier the server
+//! the larger the batches and the fewer the commits per report. On PostgreSQL each request
+//! commits its own transaction from the pool, and several instances share the database — or,
+//! with `Config::group_commit_postgres`, each instance batches as on SQLite (the number
+//! counter, the tallies and the audit head are rows every new case updates, so per-request
+//! transactions queue on them for the length of a commit).
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use chengyun_storage::{Backend, CreatedCase, NewCaseRequest, Store, StoreError};
+
+type Reply = oneshot::Sender<Result<CreatedCase, StoreError>>;
+
+/// Hands new cases to the store, batched on SQLite.
+pub struct IntakeWriter {
+    store: Arc<dyn Store>,
+    queue: Option<mpsc::Sender<(NewCaseRequest, Reply)>>,
+}
+
+impl IntakeWriter {
+    /// Starts the writer task on SQLite, and on PostgreSQL if `batch_on_postgres` (it ends
+    /// when the last handle is dropped).
+    pub fn start(store: Arc<dyn Store>, max_batch: usize, batch_on_postgres: bool) -> IntakeWriter {
+        let queue = (store.backend() == Backend::Sqlite || batch_on_postgres).then(|| {
+            let max_batch = max_batch.max(1);
+            let (tx, rx) = mpsc::channel(max_batch * 4);
+            tokio::spawn(run(store.clone(), rx, max_batch));
+            tx
+        });
+        IntakeWriter { store, queue }
+    }
+
+    /// Stores one new case; returns once it is committed.
+    pub async fn create(&self, request: NewCaseRequest) -> Result<CreatedCase, StoreError> {
+        let Some(queue) = &self.queue else {
+            return self.store.create_cases(vec![request]).await?.pop().unwrap_or_else(|| Err(stopped()));
+        };
+        let (reply, answer) = oneshot::channel();
+        queue.send((request, reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Other("案件写入任务已停止".into())
+}
+
+async fn run(store: Arc<dyn Store>, mut queue: mpsc::Receiver<(NewCaseRequest, Reply)>, max_batch: usize) {
+    let mut jobs = Vec::with_capacity(max_batch);
+    while queue.recv_many(&mut jobs, max_batch).await > 0 {
+        let (requests, replies): (Vec<NewCaseRequest>, Vec<Reply>) = jobs.drain(..).unzip();
+        let size = requests.len();
+        match store.create_cases(requests).await {
+            Ok(results) => {
+                for (result, reply) in results.into_iter().zip(replies) {
+                    // A request whose client went away is committed all the same; a retry with
+                    // its key finds the case.
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(size, error = %e, "intake batch failed");
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Other(e.to_string())));
+                }
+            }
+        }
+    }
+}
