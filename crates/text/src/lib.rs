@@ -3,6 +3,7 @@
 //!
 //! Pure: no I/O beyond the dictionary compiled into the binary.
 
+pub mod classify;
 mod segment;
 
 pub use segment::{Segmenter, DOMAIN_WORDS};
