@@ -1,5 +1,6 @@
 //! `chengyun`: one binary for the whole platform. `chengyun --help` lists the commands.
 
+mod classify;
 mod commands;
 mod places;
 
@@ -39,6 +40,9 @@ enum Command {
     /// Exports the 责任清单 (CSV).
     #[command(subcommand)]
     Export(places::ExportCommand),
+    /// The report classifier (智能分拨) on CSV and model files; needs no database.
+    #[command(subcommand)]
+    Classify(classify::ClassifyCommand),
 }
 
 #[tokio::main]
@@ -61,5 +65,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo(args) => commands::demo(&url, args).await,
         Command::Import(cmd) => places::import(&url, cmd).await,
         Command::Export(cmd) => places::export(&url, cmd).await,
+        Command::Classify(cmd) => classify::run(cmd),
     }
 }

@@ -41,6 +41,10 @@ pub struct Config {
     pub max_import_bytes: usize,
     /// How stale the cached reference data may get (other instances' admin changes).
     pub reference_ttl: Duration,
+    /// 智能分拨: below this probability no category is suggested (None: the model's own).
+    pub classifier_threshold: Option<f32>,
+    /// 智能分拨: retrain from the town's cases this often (None: only on demand).
+    pub classifier_retrain_every: Option<Duration>,
 }
 
 impl Default for Config {
@@ -54,6 +58,8 @@ impl Default for Config {
             max_upload_bytes: 10 * 1024 * 1024,
             max_import_bytes: 64 * 1024 * 1024,
             reference_ttl: Duration::from_secs(30),
+            classifier_threshold: None,
+            classifier_retrain_every: None,
         }
     }
 }
@@ -144,6 +150,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     reference: Arc<RwLock<Arc<Reference>>>,
     places: Arc<RwLock<Arc<Places>>>,
+    /// The active classifier model (智能分拨), see [`crate::classifier`].
+    pub(crate) classifier: crate::classifier::Slot,
 }
 
 impl AppState {
@@ -155,6 +163,7 @@ impl AppState {
             config: Arc::new(config),
             reference: Arc::new(RwLock::new(Arc::new(reference))),
             places: Arc::new(RwLock::new(Arc::new(places))),
+            classifier: Default::default(),
         })
     }
 

@@ -18,13 +18,17 @@ pub struct FeatureConfig {
     pub char_max: u8,
     /// An n-gram seen in fewer training texts is dropped.
     pub min_df: u32,
+    /// Keep at most this many n-grams, the most frequent (0: no limit). Bounds the model's size,
+    /// which grows with features × classes.
+    #[serde(default)]
+    pub max_features: u32,
     /// Weight of the word block against the character block (each block is L2-normalised).
     pub word_weight: f32,
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig { word_ngrams: 2, char_min: 1, char_max: 3, min_df: 2, word_weight: 1.0 }
+        FeatureConfig { word_ngrams: 2, char_min: 1, char_max: 3, min_df: 2, max_features: 0, word_weight: 1.0 }
     }
 }
 
@@ -144,18 +148,32 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
-    /// Keeps n-grams in at least `min_df` documents; idf = ln((1 + N) / (1 + df)) + 1.
+    /// Keeps n-grams in at least `min_df` documents (and the `max_features` most frequent);
+    /// idf = ln((1 + N) / (1 + df)) + 1.
     pub fn build(docs: &[Grams], config: &FeatureConfig) -> Vocabulary {
         let n = docs.len() as f32;
-        let mut idf = Vec::new();
-        let mut table = |block: &dyn Fn(&Grams) -> &[(u64, u32)]| {
-            let mut df: HashMap<u64, u32, BuildHasherDefault<Identity>> = HashMap::default();
+        let count = |block: &dyn Fn(&Grams) -> &[(u64, u32)]| {
+            let mut df: HashIndex = HashIndex::default();
             for d in docs {
                 for &(h, _) in block(d) {
                     *df.entry(h).or_insert(0) += 1;
                 }
             }
-            let mut kept: Vec<(u64, u32)> = df.into_iter().filter(|&(_, c)| c >= config.min_df).collect();
+            df.into_iter().filter(|&(_, c)| c >= config.min_df).collect::<Vec<(u64, u32)>>()
+        };
+        let (mut words, mut chars) = (count(&|g| &g.words), count(&|g| &g.chars));
+        let limit = config.max_features as usize;
+        if limit > 0 && words.len() + chars.len() > limit {
+            // The least frequent go first; ties by block and hash so the cut is deterministic.
+            let mut all: Vec<(u32, bool, u64)> =
+                words.iter().map(|&(h, c)| (c, false, h)).chain(chars.iter().map(|&(h, c)| (c, true, h))).collect();
+            all.sort_unstable_by(|a, b| b.cmp(a));
+            all.truncate(limit);
+            words = all.iter().filter(|e| !e.1).map(|e| (e.2, e.0)).collect();
+            chars = all.iter().filter(|e| e.1).map(|e| (e.2, e.0)).collect();
+        }
+        let mut idf = Vec::with_capacity(words.len() + chars.len());
+        let mut table = |mut kept: Vec<(u64, u32)>| {
             kept.sort_unstable();
             let mut index = HashIndex::default();
             for (h, c) in kept {
@@ -164,8 +182,8 @@ impl Vocabulary {
             }
             index
         };
-        let words = table(&|g| &g.words);
-        let chars = table(&|g| &g.chars);
+        let words = table(words);
+        let chars = table(chars);
         Vocabulary { words, chars, idf, word_weight: config.word_weight }
     }
 

@@ -8,6 +8,7 @@
 //! Pure: no I/O besides the model's bytes.
 
 mod calibration;
+mod dataset;
 mod features;
 mod metrics;
 mod model;
@@ -17,6 +18,7 @@ mod training;
 mod tests;
 
 pub use calibration::{fit_temperature, softmax};
+pub use dataset::{read_csv, LabelledTexts};
 pub use features::{normalise, FeatureConfig};
 pub use metrics::{ClassScore, Metrics};
 pub use model::{Classifier, Prediction, Stage, Suggestion, TrainOptions};
