@@ -35,6 +35,12 @@ pub struct ServeArgs {
     /// How long a login lasts, in hours.
     #[arg(long, env = "CHENGYUN_SESSION_HOURS", default_value_t = 12)]
     session_hours: i64,
+    /// 智能分拨: no category is suggested below this probability (default: the model's, 0.5).
+    #[arg(long, env = "CHENGYUN_CLASSIFIER_THRESHOLD")]
+    classifier_threshold: Option<f32>,
+    /// 智能分拨: retrain from the town's cases every this many hours (default: only on demand).
+    #[arg(long, env = "CHENGYUN_CLASSIFIER_RETRAIN_HOURS")]
+    classifier_retrain_hours: Option<u64>,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -50,6 +56,8 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let config = chengyun_http::Config {
         session_ttl_ms: args.session_hours.max(1) * 3600 * 1000,
         default_region: args.default_region.or_else(|| args.demo.then(|| "310115137".to_string())),
+        classifier_threshold: args.classifier_threshold.map(|t| t.clamp(0.0, 1.0)),
+        classifier_retrain_every: args.classifier_retrain_hours.filter(|&h| h > 0).map(|h| std::time::Duration::from_secs(h * 3600)),
         ..Default::default()
     };
     let state = chengyun_http::AppState::new(store.clone(), config).await.map_err(|e| anyhow::anyhow!(e.message))?;

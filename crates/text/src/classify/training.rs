@@ -19,7 +19,7 @@ pub struct SvmConfig {
 
 impl Default for SvmConfig {
     fn default() -> Self {
-        SvmConfig { c: 0.5, tolerance: 0.1, max_epochs: 200, balanced: true }
+        SvmConfig { c: 2.0, tolerance: 0.1, max_epochs: 200, balanced: true }
     }
 }
 
