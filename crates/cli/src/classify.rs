@@ -191,7 +191,7 @@ fn predict(args: PredictArgs) -> anyhow::Result<()> {
     let threshold = model.threshold();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut one = |text: &str, out: &mut dyn Write| -> anyhow::Result<()> {
+    let one = |text: &str, out: &mut dyn Write| -> anyhow::Result<()> {
         let top = model.top(text, args.top.max(1));
         let best = &top[0];
         let note = if best.probability >= threshold { "" } else { "（低于置信阈值，不作建议）" };

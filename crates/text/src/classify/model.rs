@@ -19,6 +19,10 @@ pub struct TrainOptions {
     /// Below this top probability no suggestion is made (callers may override).
     pub threshold: f32,
     pub seed: u64,
+    /// Keep weights as 8-bit steps of a per-class scale (a quarter of the size; for models
+    /// with hundreds of classes). The trained model holds exactly what the file holds.
+    #[serde(default)]
+    pub quantise: bool,
 }
 
 impl Default for TrainOptions {
@@ -29,6 +33,7 @@ impl Default for TrainOptions {
             calibration_folds: 3,
             threshold: 0.5,
             seed: 2026,
+            quantise: false,
         }
     }
 }
@@ -105,10 +110,14 @@ impl Classifier {
         let classes = names.len();
         let temperature = calibrate(&xs, &ys, classes, vocabulary.len(), options, progress);
         let mut done = 0;
-        let model = training::train(&xs, &ys, classes, vocabulary.len(), &options.svm, options.seed, &mut |_| {
+        let mut model = training::train(&xs, &ys, classes, vocabulary.len(), &options.svm, options.seed, &mut |_| {
             done += 1;
             progress(Stage::Fitting, done, classes);
         });
+        if options.quantise {
+            let (q, scales) = quantise(&model);
+            model.weights = dequantise(&q, &scales);
+        }
         Ok(Classifier { labels: names, options: options.clone(), vocabulary, model, temperature })
     }
 
@@ -182,7 +191,21 @@ impl Classifier {
                 out.extend_from_slice(&h.to_le_bytes());
             }
         }
-        for v in self.vocabulary.idf.iter().chain(&self.model.weights).chain(&self.model.bias) {
+        for v in &self.vocabulary.idf {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        if self.options.quantise {
+            let (q, scales) = quantise(&self.model);
+            out.extend(q.iter().map(|&v| v as u8));
+            for v in &scales {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        } else {
+            for v in &self.model.weights {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        for v in &self.model.bias {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out
@@ -198,7 +221,8 @@ impl Classifier {
         let (nw, nc) = (header.word_features as usize, header.char_features as usize);
         let classes = header.labels.len();
         let dims = nw + nc;
-        let need = (nw + nc) * 8 + (dims + dims * classes + classes) * 4;
+        let weight_bytes = if header.options.quantise { dims * classes + classes * 4 } else { dims * classes * 4 };
+        let need = (nw + nc) * 8 + (dims + classes) * 4 + weight_bytes;
         if r.0.len() != need || classes < 2 {
             return Err(bad("模型文件长度与模型头不符（文件可能已损坏）"));
         }
@@ -213,12 +237,18 @@ impl Classifier {
         };
         let words = table(nw, 0);
         let chars = table(nc, nw);
-        let mut floats = |n: usize| -> Vec<f32> {
+        let floats = |r: &mut Reader, n: usize| -> Vec<f32> {
             r.take(n * 4).expect("length checked").chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
         };
-        let idf = floats(dims);
-        let weights = floats(dims * classes);
-        let bias = floats(classes);
+        let idf = floats(&mut r, dims);
+        let weights = if header.options.quantise {
+            let q: Vec<i8> = r.take(dims * classes).expect("length checked").iter().map(|&b| b as i8).collect();
+            let scales = floats(&mut r, classes);
+            dequantise(&q, &scales)
+        } else {
+            floats(&mut r, dims * classes)
+        };
+        let bias = floats(&mut r, classes);
         let vocabulary = Vocabulary { words, chars, idf, word_weight: header.options.features.word_weight };
         Ok(Classifier {
             labels: header.labels,
@@ -259,6 +289,25 @@ fn hashes_by_index(index: &HashIndex, _v: &Vocabulary) -> Vec<u64> {
     let mut pairs: Vec<(u32, u64)> = index.iter().map(|(&h, &i)| (i, h)).collect();
     pairs.sort_unstable();
     pairs.into_iter().map(|(_, h)| h).collect()
+}
+
+/// Per class: scale = max |w| / 127, weights as rounded multiples of it.
+fn quantise(model: &LinearModel) -> (Vec<i8>, Vec<f32>) {
+    let k = model.classes;
+    let mut scales = vec![0.0f32; k];
+    for (i, w) in model.weights.iter().enumerate() {
+        scales[i % k] = scales[i % k].max(w.abs());
+    }
+    for s in &mut scales {
+        *s = if *s > 0.0 { *s / 127.0 } else { 1.0 };
+    }
+    let q = model.weights.iter().enumerate().map(|(i, w)| (w / scales[i % k]).round().clamp(-127.0, 127.0) as i8).collect();
+    (q, scales)
+}
+
+fn dequantise(q: &[i8], scales: &[f32]) -> Vec<f32> {
+    let k = scales.len();
+    q.iter().enumerate().map(|(i, &v)| f32::from(v) * scales[i % k]).collect()
 }
 
 pub(crate) fn argmax(p: &[f32]) -> usize {

@@ -119,6 +119,20 @@ fn bytes_round_trip_gives_the_same_predictions() {
 }
 
 #[test]
+fn quantised_models_round_trip_smaller_and_agree() {
+    let (texts, labels) = toy();
+    let full = Classifier::train(&texts, &labels, &quick(), &mut |_, _, _| {}).unwrap();
+    let small = Classifier::train(&texts, &labels, &TrainOptions { quantise: true, ..quick() }, &mut |_, _, _| {}).unwrap();
+    let bytes = small.to_bytes();
+    assert!(bytes.len() < full.to_bytes().len());
+    let back = Classifier::from_bytes(&bytes).unwrap();
+    for t in &texts {
+        assert_eq!(back.probabilities(t), small.probabilities(t), "{t}");
+        assert_eq!(small.predict_index(t), full.predict_index(t), "{t}");
+    }
+}
+
+#[test]
 fn training_is_deterministic() {
     let (texts, labels) = toy();
     let a = Classifier::train(&texts, &labels, &quick(), &mut |_, _, _| {}).unwrap();
