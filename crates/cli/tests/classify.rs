@@ -162,6 +162,7 @@ fn teddy_held_out_macro_f1_above_floor() {
     let v = eval_json(&evaluated);
     assert_eq!(v["n"], 450);
     let f1 = v["macro_f1"].as_f64().unwrap();
+    eprintln!("teddy2020c held-out slice: {v}");
     assert!(f1 >= FLOOR, "macro-F1 {f1} below the floor {FLOOR}");
 }
 

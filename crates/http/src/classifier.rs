@@ -67,7 +67,7 @@ pub fn routes() -> Router<AppState> {
 /// town has hundreds of categories and the weights grow with features × categories.
 fn platform_options() -> TrainOptions {
     TrainOptions {
-        features: FeatureConfig { word_ngrams: 1, char_min: 1, char_max: 2, min_df: 2, max_features: 10_000, word_weight: 1.0 },
+        features: FeatureConfig { word_ngrams: 1, char_min: 1, char_max: 2, min_df: 2, max_features: 10_000, word_weight: 1.0, hmm: false },
         calibration_folds: 3,
         quantise: true,
         ..TrainOptions::default()

@@ -43,6 +43,15 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Trains on all three files with the given settings and writes the model (for `throughput`).
+    Train {
+        #[command(flatten)]
+        folds: Folds,
+        #[command(flatten)]
+        settings: Settings,
+        #[arg(long)]
+        model: PathBuf,
+    },
     /// Times `probabilities` over a CSV's texts on one thread.
     Throughput {
         #[arg(long)]
@@ -86,6 +95,9 @@ struct Settings {
     word_weight: Option<f32>,
     #[arg(long)]
     unbalanced: bool,
+    /// Cut with jieba's HMM for unknown words (default: dictionary words only).
+    #[arg(long)]
+    hmm: bool,
     #[arg(long)]
     calibration_folds: Option<usize>,
 }
@@ -100,6 +112,7 @@ impl Settings {
             min_df: self.min_df.unwrap_or(d.features.min_df),
             max_features: self.max_features.unwrap_or(d.features.max_features),
             word_weight: self.word_weight.unwrap_or(d.features.word_weight),
+            hmm: self.hmm || d.features.hmm,
         };
         let svm = SvmConfig { c: self.c.unwrap_or(d.svm.c), balanced: !self.unbalanced && d.svm.balanced, ..d.svm };
         TrainOptions { features: f, svm, calibration_folds: self.calibration_folds.unwrap_or(d.calibration_folds), ..d }
@@ -162,6 +175,19 @@ fn main() -> anyhow::Result<()> {
     match Args::parse().command {
         Command::Split { folds, out } => split(&folds, &out),
         Command::Cv { folds, settings } => cv(&folds, &settings.options()),
+        Command::Train { folds, settings, model } => {
+            let mut texts = Vec::new();
+            let mut labels = Vec::new();
+            for name in ["dev_full.csv", "dev_titles.csv", "dev_details.csv"] {
+                for r in rows(&folds.data.join(name))? {
+                    texts.push(joined(&r));
+                    labels.push(r[2].clone());
+                }
+            }
+            let m = Classifier::train(&texts, &labels, &settings.options(), &mut |_, _, _| {})?;
+            std::fs::write(&model, m.to_bytes())?;
+            Ok(())
+        }
         Command::Throughput { model, input, text_columns, passes } => throughput(&model, &input, &text_columns, passes),
     }
 }

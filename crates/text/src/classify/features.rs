@@ -24,11 +24,18 @@ pub struct FeatureConfig {
     pub max_features: u32,
     /// Weight of the word block against the character block (each block is L2-normalised).
     pub word_weight: f32,
+    /// Let jieba's HMM join unknown words (slower; off: dictionary words only).
+    #[serde(default = "yes")]
+    pub hmm: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        FeatureConfig { word_ngrams: 2, char_min: 1, char_max: 3, min_df: 2, max_features: 0, word_weight: 1.0 }
+        FeatureConfig { word_ngrams: 2, char_min: 1, char_max: 3, min_df: 2, max_features: 0, word_weight: 1.0, hmm: false }
     }
 }
 
@@ -88,7 +95,7 @@ impl FeatureConfig {
         let text = normalise(text);
         let mut words = Vec::new();
         if self.word_ngrams > 0 {
-            let cut = segmenter.words(&text);
+            let cut = if self.hmm { segmenter.words(&text) } else { segmenter.dictionary_words(&text) };
             let hashed: Vec<u64> = cut.iter().map(|w| fnv(FNV_OFFSET ^ 0x57, w.as_bytes())).collect();
             for n in 1..=usize::from(self.word_ngrams) {
                 for window in hashed.windows(n) {
