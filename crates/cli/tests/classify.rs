@@ -32,7 +32,8 @@ fn data(name: &str) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join("chengyun-tests").join(format!("classify-{}", std::process::id()));
+    // Not under chengyun-tests/, which a concurrent scripts/test.sh run clears.
+    let dir = std::env::temp_dir().join(format!("chengyun-classify-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
