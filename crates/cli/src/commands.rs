@@ -54,6 +54,12 @@ pub struct ServeArgs {
     /// transaction per request).
     #[arg(long, env = "CHENGYUN_GROUP_COMMIT_POSTGRES")]
     group_commit_postgres: bool,
+    /// 智能分拨: no category is suggested below this probability (default: the model's, 0.5).
+    #[arg(long, env = "CHENGYUN_CLASSIFIER_THRESHOLD")]
+    classifier_threshold: Option<f32>,
+    /// 智能分拨: retrain from the town's cases every this many hours (default: only on demand).
+    #[arg(long, env = "CHENGYUN_CLASSIFIER_RETRAIN_HOURS")]
+    classifier_retrain_hours: Option<u64>,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -78,6 +84,8 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         intake_batch: args.intake_batch.clamp(1, 10_000),
         group_commit_postgres: args.group_commit_postgres,
         default_region: args.default_region.or_else(|| args.demo.then(|| "310115137".to_string())),
+        classifier_threshold: args.classifier_threshold.map(|t| t.clamp(0.0, 1.0)),
+        classifier_retrain_every: args.classifier_retrain_hours.filter(|&h| h > 0).map(|h| std::time::Duration::from_secs(h * 3600)),
         ..Default::default()
     };
     let state = chengyun_http::AppState::new(store.clone(), config).await.map_err(|e| anyhow::anyhow!(e.message))?;

@@ -1,6 +1,7 @@
 //! `chengyun`: one binary for the whole platform. `chengyun --help` lists the commands.
 
 mod apikey;
+mod classify;
 mod commands;
 mod places;
 mod search;
@@ -46,6 +47,9 @@ enum Command {
     Export(places::ExportCommand),
     /// Rebuilds the full-text search index of cases from the stored cases and events.
     Reindex,
+    /// The report classifier (智能分拨) on CSV and model files; needs no database.
+    #[command(subcommand)]
+    Classify(classify::ClassifyCommand),
 }
 
 #[tokio::main]
@@ -70,5 +74,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Import(cmd) => places::import(&url, cmd).await,
         Command::Export(cmd) => places::export(&url, cmd).await,
         Command::Reindex => search::reindex(&url).await,
+        Command::Classify(cmd) => classify::run(cmd),
     }
 }

@@ -17,6 +17,7 @@
 //! `username` = the unit code, `display_name` = `<unit name>处置人员`, role 处置人员 and
 //! `scope.unit` = the unit code.
 
+mod labelled;
 mod mix;
 mod places;
 mod pools;
@@ -39,6 +40,7 @@ use rand::{RngExt, SeedableRng};
 use mix::Weighted;
 use walk::Engine;
 
+pub use labelled::labelled_reports;
 pub use routing::demo_rules;
 
 /// The 城运中心 staff who take the centre's steps (ids of real users, so histories link to them).

@@ -151,6 +151,9 @@ async fn read(
     if let Some(p) = &case.facts.placement {
         view["placement"] = crate::places::placement_view(p, &reference, out);
     }
+    if let Some(c) = crate::classifier::case_classification(&state, &actor, &case, &reference).await? {
+        view["classification"] = c;
+    }
     Ok(Json(view))
 }
 

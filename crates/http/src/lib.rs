@@ -8,6 +8,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod cases;
+mod classifier;
 mod intake;
 mod error;
 mod json;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(cases::routes())
+        .merge(classifier::routes())
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(meta::routes())
@@ -68,6 +70,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Some(every) = state.config.classifier_retrain_every {
+        classifier::spawn_scheduled_retrain(state.clone(), every);
+    }
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -149,7 +149,7 @@ fn with_params(mut o: Value, params: Value) -> Value {
 /// The document.
 pub fn document() -> Value {
     let mut doc = base_document();
-    for (path, item) in places_paths().into_iter().chain(open311_paths()) {
+    for (path, item) in places_paths().into_iter().chain(open311_paths()).chain(classifier_paths()) {
         doc["paths"][path] = item;
     }
     doc
@@ -170,6 +170,28 @@ fn case_post() -> Value {
         "description": "客户端为每件上报生成的唯一键（1–200 个可见字符），24 小时内重复提交返回原案件",
         "schema": {"type": "string", "minLength": 1, "maxLength": 200}}]);
     post
+}
+
+/// 智能分拨: suggestions, the 受理员's decision, model versions.
+fn classifier_paths() -> Vec<(&'static str, Value)> {
+    let version = json!([{"name": "version", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+    let mut record = op("智能分拨", "受理员确认（accepted: true，须为当前建议）或更正分类；记录并审计（案件类别不变：尚无改类操作）", true,
+        Some(json!({"type": "object", "required": ["category", "accepted"], "properties": {"category": {"type": "string"}, "accepted": {"type": "boolean"}}})),
+        ("201", "{category, accepted, suggested, model_version, by, at, case_category, case_category_changed}"),
+        &[("403", "非受理员、值班长、派遣员或管理员"), ("404", "案件不存在或不可见"), ("422", "unknown_category（category）或 not_the_suggestion（accepted）")]);
+    record["parameters"] = id_param();
+    let mut activate = op("智能分拨", "启用某一模型版本（回滚，管理员）", true, None, ("200", "{active_version}"), &[("403", "非管理员"), ("404", "版本不存在")]);
+    activate["parameters"] = version;
+    vec![
+        ("/api/v1/classify", json!({"post": op("智能分拨", "为问题描述建议类别（上报表单用）：{model_version, suggestions: [{category, name, probability}], confident, threshold}；低于阈值时不作建议", true,
+            Some(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "maxLength": 10000}}})),
+            ("200", "建议"), &[("403", "无权使用"), ("422", "empty_text / text_too_long（text）")])})),
+        ("/api/v1/cases/{id}/classification", json!({"post": record})),
+        ("/api/v1/admin/classifier/retrain", json!({"post": op("智能分拨", "用本镇历史案件重新训练（留出 10% 计算指标），存为新版本并启用（管理员）", true, None,
+            ("201", "{version, size, source, active, created_at, created_by, metrics}"), &[("403", "非管理员"), ("422", "not_enough_history：历史案件不足")])})),
+        ("/api/v1/admin/classifier/versions", json!({"get": op("智能分拨", "模型版本及各自在留出集上的指标（管理员）", true, None, ("200", "{items}"), &[("403", "非管理员")])})),
+        ("/api/v1/admin/classifier/versions/{version}/activate", json!({"post": activate})),
+    ]
 }
 
 fn base_document() -> Value {

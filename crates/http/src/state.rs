@@ -53,6 +53,10 @@ pub struct Config {
     pub intake_batch: usize,
     /// PostgreSQL: batch new cases per instance as on SQLite instead of one transaction per request.
     pub group_commit_postgres: bool,
+    /// 智能分拨: below this probability no category is suggested (None: the model's own).
+    pub classifier_threshold: Option<f32>,
+    /// 智能分拨: retrain from the town's cases this often (None: only on demand).
+    pub classifier_retrain_every: Option<Duration>,
 }
 
 impl Default for Config {
@@ -71,6 +75,8 @@ impl Default for Config {
             duplicates: DuplicateRule::default(),
             intake_batch: 512,
             group_commit_postgres: false,
+            classifier_threshold: None,
+            classifier_retrain_every: None,
         }
     }
 }
@@ -163,6 +169,8 @@ pub struct AppState {
     pub intake: Arc<IntakeWriter>,
     reference: Arc<RwLock<Arc<Reference>>>,
     places: Arc<RwLock<Arc<Places>>>,
+    /// The active classifier model (智能分拨), see [`crate::classifier`].
+    pub(crate) classifier: crate::classifier::Slot,
 }
 
 impl AppState {
@@ -177,6 +185,7 @@ impl AppState {
             intake,
             reference: Arc::new(RwLock::new(Arc::new(reference))),
             places: Arc::new(RwLock::new(Arc::new(places))),
+            classifier: Default::default(),
         })
     }
 

@@ -7,6 +7,7 @@
 
 mod error;
 pub mod audit;
+pub mod classifier;
 pub mod records;
 pub mod sql;
 pub mod testing;
@@ -21,6 +22,7 @@ use chengyun_domain::region::Region;
 use chengyun_domain::routing::RoutingRule;
 use chengyun_domain::Millis;
 
+pub use classifier::{CaseClassification, ClassifierModelMeta, NewClassifierModel};
 pub use error::StoreError;
 pub use records::*;
 pub use sql::{open, Backend, SqlStore};
@@ -141,6 +143,21 @@ pub trait Store: Send + Sync + 'static {
     async fn case_id_by_number(&self, number: &str) -> Result<Option<i64>>;
     /// Events of a town's cases in `[from, to)`, oldest first.
     async fn town_events(&self, town: &str, from: Millis, to: Millis, limit: i64) -> Result<Vec<StoredEvent>>;
+    // --- classifier (智能分拨) ---
+    /// Stores a trained model as the next version (audited as `classifier.train`); `None` when
+    /// `only_if_none` and a version exists.
+    async fn put_classifier_model(&self, model: &NewClassifierModel, by: &AuditActor) -> Result<Option<ClassifierModelMeta>>;
+    /// Every version, oldest first, without the model bytes.
+    async fn list_classifier_models(&self) -> Result<Vec<ClassifierModelMeta>>;
+    async fn active_classifier_version(&self) -> Result<Option<i64>>;
+    async fn classifier_model(&self, version: i64) -> Result<Option<(ClassifierModelMeta, Vec<u8>)>>;
+    /// Makes `version` the only active model (audited); false when there is no such version.
+    async fn activate_classifier_model(&self, version: i64, by: &AuditActor) -> Result<bool>;
+    /// Records a 受理员's accept/correct (audited as `classification.accept`/`.correct`).
+    async fn record_classification(&self, decision: &CaseClassification, by: &AuditActor) -> Result<()>;
+    async fn case_classifications(&self, case_id: i64) -> Result<Vec<CaseClassification>>;
+    /// The newest `limit` cases' descriptions with their settled category, for retraining.
+    async fn classifier_training_texts(&self, limit: i64) -> Result<Vec<(String, String)>>;
 
     // --- audit ---
     /// Walks the whole chain: every link, every record's hash, every case event's digest.

@@ -4,6 +4,7 @@
 //! Pure: no I/O beyond the dictionary compiled into the binary.
 
 pub mod search;
+pub mod classify;
 mod segment;
 pub mod similar;
 

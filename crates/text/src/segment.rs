@@ -34,6 +34,12 @@ impl Segmenter {
         self.jieba.cut(text, true).into_iter().map(|t| t.word).filter(|w| is_content(w)).collect()
     }
 
+    /// Words of `text` by the dictionary alone (no HMM for unknown words): several times faster,
+    /// for the classifier, whose character n-grams cover what the HMM would find.
+    pub fn dictionary_words<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.jieba.cut(text, false).into_iter().map(|t| t.word).filter(|w| is_content(w)).collect()
+    }
+
     /// Terms for a full-text index: the words and, for long words, the shorter words inside them
     /// (垃圾堆放 → 垃圾堆放, 垃圾, 堆放), so a query for 垃圾 finds 垃圾堆放. Lower-cased.
     pub fn index_terms(&self, text: &str) -> Vec<String> {

@@ -6,6 +6,7 @@ mod audit_log;
 mod bind;
 mod cases;
 mod channels;
+mod classifier;
 mod import;
 mod intake;
 mod places;
@@ -31,6 +32,7 @@ use chengyun_domain::routing::RoutingRule;
 use chengyun_domain::Millis;
 
 use crate::audit::{AuditRecord, AuditReport};
+use crate::classifier::{CaseClassification, ClassifierModelMeta, NewClassifierModel};
 use crate::records::*;
 use crate::{Result, Store, StoreError};
 
@@ -368,6 +370,38 @@ impl Store for SqlStore {
 
     async fn town_events(&self, town: &str, from: Millis, to: Millis, limit: i64) -> Result<Vec<StoredEvent>> {
         channels::town_events(&self.pool, town, from, to, limit).await
+    }
+
+    async fn put_classifier_model(&self, model: &NewClassifierModel, by: &AuditActor) -> Result<Option<ClassifierModelMeta>> {
+        classifier::put_model(self, model, by).await
+    }
+
+    async fn list_classifier_models(&self) -> Result<Vec<ClassifierModelMeta>> {
+        classifier::list_models(&self.pool).await
+    }
+
+    async fn active_classifier_version(&self) -> Result<Option<i64>> {
+        classifier::active_version(&self.pool).await
+    }
+
+    async fn classifier_model(&self, version: i64) -> Result<Option<(ClassifierModelMeta, Vec<u8>)>> {
+        classifier::model(&self.pool, version).await
+    }
+
+    async fn activate_classifier_model(&self, version: i64, by: &AuditActor) -> Result<bool> {
+        classifier::activate(self, version, by).await
+    }
+
+    async fn record_classification(&self, decision: &CaseClassification, by: &AuditActor) -> Result<()> {
+        classifier::record(self, decision, by).await
+    }
+
+    async fn case_classifications(&self, case_id: i64) -> Result<Vec<CaseClassification>> {
+        classifier::case_classifications(&self.pool, case_id).await
+    }
+
+    async fn classifier_training_texts(&self, limit: i64) -> Result<Vec<(String, String)>> {
+        classifier::training_texts(&self.pool, limit).await
     }
 
     async fn verify_audit(&self) -> Result<AuditReport> {
