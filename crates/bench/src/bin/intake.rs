@@ -73,6 +73,18 @@ fn hangtou_points() -> Vec<LonLat> {
 const CATEGORIES: [&str; 12] =
     ["SJ-0101", "SJ-0102", "SJ-0103", "SJ-0104", "SJ-0106", "SJ-0110", "SJ-0112", "SJ-0201", "SJ-0504", "SJ-0505", "SJ-0506", "SJ-0507"];
 
+/// The demo towns' Open311 services (`chengyun_domain::open311::default_services`) sent by
+/// `--body open311`, with the answer to each one's required attribute.
+const OPEN311_SERVICES: [(&str, Option<(&str, &str)>); 7] = [
+    ("SJ-0102", Some(("attribute[AMOUNT]", "small"))),
+    ("SJ-2101", None),
+    ("BJ-0118", None),
+    ("SJ-0505", None),
+    ("SJ-0506", None),
+    ("SJ-0201", None),
+    ("SJ-0507", None),
+];
+
 /// A small deterministic generator (xorshift), one per connection.
 struct Rng(u64);
 
@@ -111,16 +123,18 @@ fn build(args: &Args, client: &reqwest::Client, points: &[LonLat], rng: &mut Rng
             b
         }
         Body::Open311 => {
-            let form = [
+            let (service, attribute) = OPEN311_SERVICES[(rng.next() % OPEN311_SERVICES.len() as u64) as usize];
+            let mut form = vec![
                 ("api_key", args.api_key.clone().unwrap_or_default()),
                 ("jurisdiction_id", args.jurisdiction.clone()),
-                ("service_code", category.to_string()),
+                ("service_code", service.to_string()),
                 ("lat", format!("{lat:.6}")),
                 ("long", format!("{lon:.6}")),
                 ("description", text),
                 ("device_id", format!("bench-{conn}")),
                 ("account_id", format!("bench-{conn}-{seq}")),
             ];
+            form.extend(attribute.map(|(k, v)| (k, v.to_string())));
             client.post(&args.url).form(&form)
         }
         Body::Baisitong2 => client.post(&args.url).json(&json!({"content": text, "source": "居民上报"})),
