@@ -25,7 +25,7 @@ use chengyun_domain::org::{Actor, Role};
 use chengyun_storage::{AuditActor, CaseClassification, ClassifierModelMeta, NewClassifierModel};
 use chengyun_text::classify::{Classifier, FeatureConfig, Metrics, TrainOptions};
 
-use crate::access::{can_see, require_role};
+use crate::access::require_role;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
@@ -267,13 +267,7 @@ async fn record(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require_role(&actor, &CLASSIFY_ROLES, "确认或更正分类")?;
     let reference = state.reference().await?;
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found("案件"))?;
-    let case = state
-        .store
-        .get_case(id)
-        .await?
-        .filter(|c| can_see(&actor, c, &reference.regions))
-        .ok_or_else(|| ApiError::not_found("案件"))?;
+    let case = crate::cases::visible_case(&state, &actor, &reference, crate::cases::parse_id(&id)?).await?;
     let category = body.category.trim();
     if reference.catalog.get(category).is_none() {
         return Err(ApiError::invalid("unknown_category", "category", format!("category 无效：类别代码“{category}”不存在")));

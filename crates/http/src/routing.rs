@@ -14,7 +14,7 @@ use chengyun_domain::org::{Actor, Role, Scope};
 use chengyun_domain::routing::{check_rule, Proposal, RoutingRule, ANY_CATEGORY};
 use chengyun_storage::AuditActor;
 
-use crate::access::{can_see, require_role};
+use crate::access::require_role;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
@@ -82,13 +82,7 @@ pub fn proposal_view(case: &Case, reference: &Reference) -> Value {
 
 async fn case_routing(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let reference = state.reference().await?;
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found("案件"))?;
-    let case = state
-        .store
-        .get_case(id)
-        .await?
-        .filter(|c| can_see(&actor, c, &reference.regions))
-        .ok_or_else(|| ApiError::not_found("案件"))?;
+    let case = crate::cases::visible_case(&state, &actor, &reference, crate::cases::parse_id(&id)?).await?;
     let mut view = proposal_view(&case, &reference);
     view["case_id"] = json!(case.id);
     view["region_code"] = json!(case.facts.region_code);
