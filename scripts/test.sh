@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs chengyun's whole test suite: the domain (unit and property tests), the store and the HTTP
-# API against the real server on BOTH SQLite and PostgreSQL, and the CLI.
+# API against the real server on BOTH SQLite and PostgreSQL, the CLI, and the web console in a
+# real headless Chromium (scripts/browser-test.sh).
 #
 # PostgreSQL is required, never skipped. The script uses CHENGYUN_TEST_POSTGRES_URL if set, else
 # a server on 127.0.0.1:5432; if none answers it starts an installed cluster, or installs
@@ -121,5 +122,8 @@ ensure_shared_data
 
 say "Building and running all tests (SQLite and PostgreSQL)"
 cargo test --workspace --locked --no-fail-fast
+
+say "Web console in headless Chromium"
+bash scripts/browser-test.sh
 
 say "All tests passed"

@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// 智能分拨: retrain from the town's cases every this many hours (default: only on demand).
     #[arg(long, env = "CHENGYUN_CLASSIFIER_RETRAIN_HOURS")]
     classifier_retrain_hours: Option<u64>,
+    /// Mark the console's session cookie `Secure`: use when users reach the server over HTTPS
+    /// (a reverse proxy); plain-HTTP intranets must leave it off or logins will not stick.
+    #[arg(long, env = "CHENGYUN_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -85,6 +89,7 @@ pub async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         group_commit_postgres: args.group_commit_postgres,
         default_region: args.default_region.or_else(|| args.demo.then(|| "310115137".to_string())),
         classifier_threshold: args.classifier_threshold.map(|t| t.clamp(0.0, 1.0)),
+        secure_cookies: args.secure_cookies,
         classifier_retrain_every: args.classifier_retrain_hours.filter(|&h| h > 0).map(|h| std::time::Duration::from_secs(h * 3600)),
         ..Default::default()
     };

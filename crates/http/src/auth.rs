@@ -64,19 +64,80 @@ fn new_token() -> String {
 /// The logged-in user making the request.
 pub struct CurrentUser(pub Actor);
 
+/// Cookie holding the console's session token (`HttpOnly`, `SameSite=Strict`).
+pub const SESSION_COOKIE: &str = "cy_session";
+/// Header the console's scripts send with every unsafe request made with the session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?.trim();
     (!token.is_empty()).then_some(token)
 }
 
+/// The value of one cookie of the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Where the session token came from: a bearer header (API clients) or the console's cookie,
+/// which browsers attach by themselves and so needs the CSRF check.
+pub enum SessionToken<'a> {
+    Bearer(&'a str),
+    Cookie(&'a str),
+}
+
+impl SessionToken<'_> {
+    pub fn of(headers: &HeaderMap) -> Option<SessionToken<'_>> {
+        bearer(headers).map(SessionToken::Bearer).or_else(|| cookie(headers, SESSION_COOKIE).map(SessionToken::Cookie))
+    }
+
+    pub fn token(&self) -> &str {
+        match self {
+            SessionToken::Bearer(t) | SessionToken::Cookie(t) => t,
+        }
+    }
+}
+
+/// The CSRF token of a console session: derived from the session token, so nothing more is
+/// stored, and useless to a page that cannot read the `HttpOnly` cookie.
+pub fn csrf_token(session_token: &str) -> String {
+    hex::encode(&Sha256::digest(format!("chengyun-csrf|{session_token}").as_bytes())[..16])
+}
+
+/// Compares without an early exit, so the time taken says nothing about the expected token.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The user behind a session token, if the session is live.
+pub async fn session_actor(state: &AppState, token: &str) -> ApiResult<Option<Actor>> {
+    Ok(state.store.session_user(&token_hash(token), now_ms()).await?.map(|u| u.actor()))
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        let user = state.store.session_user(&token_hash(token), now_ms()).await?.ok_or_else(ApiError::unauthorized)?;
-        Ok(CurrentUser(user.actor()))
+        let session = SessionToken::of(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        if let SessionToken::Cookie(token) = &session
+            && !parts.method.is_safe()
+        {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !same_secret(sent, &csrf_token(token)) {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed", "请求缺少有效的防伪令牌（X-CSRF-Token），请刷新页面后重试"));
+            }
+        }
+        let actor = session_actor(state, session.token()).await?.ok_or_else(ApiError::unauthorized)?;
+        Ok(CurrentUser(actor))
     }
 }
 
@@ -86,22 +147,26 @@ struct LoginRequest {
     password: String,
 }
 
-async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    JsonBody(body): JsonBody<LoginRequest>,
-) -> ApiResult<Json<Value>> {
-    let username = body.username.trim().to_string();
+/// A successful login: the new session's token (shown once) and its user.
+pub struct Login {
+    pub token: String,
+    pub expires_at: i64,
+    pub user: chengyun_storage::UserRecord,
+}
+
+/// Checks a username and password, rate-limited per account and per address, and opens a
+/// session. Shared by the API's JSON login and the console's login form.
+pub async fn authenticate(state: &AppState, username: &str, password: String, address: &str) -> ApiResult<Login> {
+    let username = username.trim().to_string();
     if username.is_empty() {
         return Err(ApiError::invalid("field_required", "username", "用户名（username）不能为空"));
     }
-    if body.password.is_empty() {
+    if password.is_empty() {
         return Err(ApiError::invalid("field_required", "password", "密码（password）不能为空"));
     }
-    let address = peer.ip().to_string();
     let now = now_ms();
     let cfg = &state.config;
-    let (by_account, by_address) = state.store.login_failures(&username, &address, now - cfg.login_window_ms).await?;
+    let (by_account, by_address) = state.store.login_failures(&username, address, now - cfg.login_window_ms).await?;
     if by_account >= cfg.max_failures_per_account || by_address >= cfg.max_failures_per_address {
         let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "登录失败次数过多，请15分钟后再试");
         e.retry_after = Some((cfg.login_window_ms / 1000) as u64);
@@ -109,9 +174,9 @@ async fn login(
     }
     let user = state.store.user_by_username(&username).await?;
     let hash = user.as_ref().map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
-    let matches = verify_password(body.password, hash).await;
+    let matches = verify_password(password, hash).await;
     let Some(user) = user.filter(|u| matches && u.active) else {
-        state.store.record_login_failure(&username, &address, now).await?;
+        state.store.record_login_failure(&username, address, now).await?;
         tracing::info!(%address, "login failed");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "用户名或密码错误"));
     };
@@ -120,18 +185,35 @@ async fn login(
     let expires_at = now + cfg.session_ttl_ms;
     state.store.create_session(&token_hash(&token), &AuditActor { id: user.id, name: user.username.clone() }, now, expires_at).await?;
     tracing::info!(user = %user.username, "login");
+    Ok(Login { token, expires_at, user })
+}
+
+/// Ends the session behind a token (audited). False when it was not live.
+pub async fn end_session(state: &AppState, token: &str) -> ApiResult<bool> {
+    let hash = token_hash(token);
+    let Some(user) = state.store.session_user(&hash, now_ms()).await? else { return Ok(false) };
+    state.store.revoke_session(&hash, &AuditActor { id: user.id, name: user.username }, now_ms()).await?;
+    Ok(true)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> ApiResult<Json<Value>> {
+    let login = authenticate(&state, &body.username, body.password, &peer.ip().to_string()).await?;
     Ok(Json(json!({
-        "token": token,
-        "expires_at": chengyun_domain::time::format_local(expires_at),
-        "user": user_view(&user),
+        "token": login.token,
+        "expires_at": chengyun_domain::time::format_local(login.expires_at),
+        "user": user_view(&login.user),
     })))
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
-    let token = bearer(&headers).ok_or_else(ApiError::unauthorized)?;
-    let hash = token_hash(token);
-    let user = state.store.session_user(&hash, now_ms()).await?.ok_or_else(ApiError::unauthorized)?;
-    state.store.revoke_session(&hash, &AuditActor { id: user.id, name: user.username }, now_ms()).await?;
+async fn logout(State(state): State<AppState>, CurrentUser(_): CurrentUser, headers: HeaderMap) -> ApiResult<StatusCode> {
+    let session = SessionToken::of(&headers).ok_or_else(ApiError::unauthorized)?;
+    if !end_session(&state, session.token()).await? {
+        return Err(ApiError::unauthorized());
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

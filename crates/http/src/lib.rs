@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod cases;
 mod classifier;
+pub mod console;
 mod intake;
 mod error;
 mod json;
@@ -43,6 +44,7 @@ const MAX_JSON_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let max_upload = state.config.max_upload_bytes;
     Router::new()
+        .merge(console::routes())
         .merge(auth::routes())
         .merge(cases::routes())
         .merge(classifier::routes())
@@ -59,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(places::import_routes(state.config.max_import_bytes))
         .merge(open311::routes(max_upload))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(axum::middleware::from_fn(console::security_headers))
         .layer(TraceLayer::new_for_http())
         .fallback(|| async { ApiError::not_found("接口") })
         .with_state(state)

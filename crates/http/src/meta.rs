@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -12,15 +12,10 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/v1/categories", get(categories))
         .route("/api/v1/openapi.json", get(openapi))
-}
-
-async fn index() -> Html<&'static str> {
-    Html(include_str!("../assets/index.html"))
 }
 
 async fn healthz() -> &'static str {

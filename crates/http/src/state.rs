@@ -57,6 +57,8 @@ pub struct Config {
     pub classifier_threshold: Option<f32>,
     /// 智能分拨: retrain from the town's cases this often (None: only on demand).
     pub classifier_retrain_every: Option<Duration>,
+    /// Mark the console's cookies `Secure` (set when the server sits behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -77,6 +79,7 @@ impl Default for Config {
             group_commit_postgres: false,
             classifier_threshold: None,
             classifier_retrain_every: None,
+            secure_cookies: false,
         }
     }
 }

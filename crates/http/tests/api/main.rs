@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod classifier;
 mod concurrency;
+mod console;
 mod flows;
 mod open311;
 mod open311_clients;
