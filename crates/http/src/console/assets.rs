@@ -79,12 +79,27 @@ pub fn head_links() -> String {
 
 fn serve_file(path: &str, headers: &HeaderMap) -> Response {
     let Some(asset) = find(path) else { return ApiError::not_found("文件").into_response() };
+    if let Some(response) = from_dev_dir(asset) {
+        return response;
+    }
     let etag = format!("\"{}\"", asset.etag);
     let cache = [(header::CACHE_CONTROL, "public, max-age=31536000, immutable"), (header::ETAG, etag.as_str())];
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
     (cache, [(header::CONTENT_TYPE, content_type(asset.path))], asset.bytes).into_response()
+}
+
+/// Debug builds only: with `CHENGYUN_CONSOLE_DEV_DIR=crates/http/console` the files are read
+/// from disk on every request, so editing a script needs no rebuild. Only compiled-in names are
+/// served, so the variable cannot expose other files.
+fn from_dev_dir(asset: &Asset) -> Option<Response> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    let dir = std::env::var_os("CHENGYUN_CONSOLE_DEV_DIR")?;
+    let bytes = std::fs::read(std::path::Path::new(&dir).join(asset.path)).ok()?;
+    Some(([(header::CACHE_CONTROL, "no-store")], [(header::CONTENT_TYPE, content_type(asset.path))], bytes).into_response())
 }
 
 #[cfg(test)]
