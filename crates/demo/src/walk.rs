@@ -117,6 +117,7 @@ impl Walk<'_, '_> {
             calendar: self.e.calendar,
             steps: self.e.steps,
             merge_target: None,
+            new_category_limit: None,
         };
         let event = decide(&self.case, who, &command, &ctx).unwrap_or_else(|r| {
             panic!(
@@ -180,6 +181,7 @@ pub fn walk(e: &Engine, rng: &mut StdRng, at: Millis, source: Source) -> (Case, 
         calendar: e.calendar,
         steps: e.steps,
         merge_target: None,
+        new_category_limit: None,
     };
     let first = report(who, new, String::new(), cat.limit, &ctx)
         .unwrap_or_else(|r| panic!("演示数据生成缺陷：上报被拒绝：{}（{}）", r.message, r.code));

@@ -200,8 +200,12 @@ async fn act(
             .map(|t| MergeTarget { id: t.id, number: t.facts.number, status: t.status }),
         _ => None,
     };
+    let new_category_limit = match &command {
+        Command::Recategorise { category, .. } => reference.catalog.get(category.trim()).filter(|c| c.active).map(|c| c.limit),
+        _ => None,
+    };
     let now = now_ms();
-    let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target };
+    let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target, new_category_limit };
     let mut next = take_action(&state, &case, &actor, &command, &ctx).await?;
     if kind == case::ActionKind::File {
         next = crate::routing::auto_dispatch(&state, next, &reference).await;

@@ -294,8 +294,27 @@ async fn record(
     };
     state.store.record_classification(&decision, &AuditActor::from(&actor)).await?;
     let mut view = decision_view(&decision);
+    // A correction the user may also apply changes the case itself (改类), as its own event.
+    let recategorise = chengyun_domain::case::ActionKind::Recategorise;
+    let applies = category != case.facts.category
+        && recategorise.acting_role(&actor.roles).is_some()
+        && recategorise.rule().states.contains(&case.status);
+    let case = if applies {
+        let command = chengyun_domain::case::Command::Recategorise { category: category.to_owned(), reason: "受理更正分类（智能分拨）".into() };
+        let ctx = chengyun_domain::case::Context {
+            now: now_ms(),
+            calendar: &reference.calendar,
+            steps: &reference.steps,
+            merge_target: None,
+            new_category_limit: reference.catalog.get(category).map(|c| c.limit),
+        };
+        crate::cases::take_action(&state, &case, &actor, &command, &ctx).await?
+    } else {
+        case
+    };
     view["case_category"] = json!(case.facts.category);
-    view["case_category_changed"] = json!(false);
+    view["case_category_changed"] = json!(applies);
+    view["case_version"] = json!(case.version);
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -128,7 +128,7 @@ pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> 
         reporter: submission.reporter,
         photos: submission.photos,
     };
-    let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
+    let ctx = Context { now, calendar: &reference.calendar, steps: &reference.steps, merge_target: None, new_category_limit: None };
     let event = case::report(actor, report, String::new(), category.limit, &ctx)?;
     let prefix = reference.regions.town_of(&region_code).map_or_else(|| region_code.clone(), |t| t.code.clone());
     let request = NewCaseRequest {

@@ -129,7 +129,7 @@ pub async fn auto_dispatch(state: &AppState, case: Case, reference: &Reference) 
         return case;
     }
     let command = Command::Dispatch { units, note: Some("按责任清单自动派遣".into()) };
-    let ctx = Context { now: now_ms(), calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
+    let ctx = Context { now: now_ms(), calendar: &reference.calendar, steps: &reference.steps, merge_target: None, new_category_limit: None };
     match crate::cases::take_action(state, &case, &auto_dispatcher(), &command, &ctx).await {
         Ok(next) => next,
         Err(e) => {

@@ -36,7 +36,7 @@ async fn round_trip(backend: Backend) {
     let actor = user.actor();
     let calendar = WorkCalendar::china_default();
     let steps = StepLimits::default();
-    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None };
+    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None, new_category_limit: None };
     let report = NewReport {
         category: "SJ-0102".into(),
         description: "垃圾".into(),

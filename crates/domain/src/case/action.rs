@@ -58,6 +58,8 @@ pub enum ActionKind {
     Reopen,
     /// 留言 — a note on the case from a channel (the resident's app) or the desk; changes nothing else.
     Comment,
+    /// 改类 — the desk corrects the category before a unit is at work on it.
+    Recategorise,
 }
 
 /// Who may take an action and in which states.
@@ -75,7 +77,7 @@ const COMMENT_STATES: &[CaseStatus] =
     &[Reported, Registered, Verifying, Filed, Dispatched, Returned, Processed, Checking, Checked, OnHold, Closed];
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 24] = [
+    pub const ALL: [ActionKind; 25] = [
         ActionKind::Report,
         ActionKind::Register,
         ActionKind::RequestVerification,
@@ -100,6 +102,7 @@ impl ActionKind {
         ActionKind::Revisit,
         ActionKind::Reopen,
         ActionKind::Comment,
+        ActionKind::Recategorise,
     ];
 
     pub fn rule(self) -> Rule {
@@ -128,6 +131,7 @@ impl ActionKind {
             ActionKind::Revisit => (&[Operator], &[Closed]),
             ActionKind::Reopen => (&[ShiftLead], &[Closed]),
             ActionKind::Comment => (&[Channel, Operator, ShiftLead], COMMENT_STATES),
+            ActionKind::Recategorise => (&[Operator, ShiftLead, Dispatcher], &[Reported, Registered, Verifying, Filed, Returned]),
         };
         Rule { roles, states }
     }
@@ -158,6 +162,7 @@ impl ActionKind {
             ActionKind::Revisit => "revisit",
             ActionKind::Reopen => "reopen",
             ActionKind::Comment => "comment",
+            ActionKind::Recategorise => "recategorise",
         }
     }
 
@@ -187,6 +192,7 @@ impl ActionKind {
             ActionKind::Revisit => "回访",
             ActionKind::Reopen => "重办",
             ActionKind::Comment => "留言",
+            ActionKind::Recategorise => "改类",
         }
     }
 
@@ -214,7 +220,7 @@ mod tests {
                 "report", "register", "request_verification", "verify", "file", "void", "dispatch",
                 "accept_task", "return_task", "feedback", "release_task", "request_check", "check", "close",
                 "request_extension", "approve_extension", "request_hold", "approve_hold", "resume",
-                "urge", "merge", "revisit", "reopen", "comment"
+                "urge", "merge", "revisit", "reopen", "comment", "recategorise"
             ]
         );
         for a in ActionKind::ALL {

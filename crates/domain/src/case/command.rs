@@ -138,6 +138,11 @@ pub enum Command {
     Comment {
         text: String,
     },
+    /// 改类: the category code the case really belongs to.
+    Recategorise {
+        category: String,
+        reason: String,
+    },
 }
 
 fn approve() -> bool {
@@ -170,6 +175,7 @@ impl Command {
             Command::Revisit { .. } => ActionKind::Revisit,
             Command::Reopen { .. } => ActionKind::Reopen,
             Command::Comment { .. } => ActionKind::Comment,
+            Command::Recategorise { .. } => ActionKind::Recategorise,
         }
     }
 
@@ -181,7 +187,8 @@ impl Command {
             | Command::ReleaseTask { reason, .. }
             | Command::RequestExtension { reason, .. }
             | Command::RequestHold { reason }
-            | Command::Reopen { reason } => Some(reason),
+            | Command::Reopen { reason }
+            | Command::Recategorise { reason, .. } => Some(reason),
             Command::Feedback { text, .. } | Command::Comment { text } => Some(text),
             Command::Register { note }
             | Command::RequestVerification { note }

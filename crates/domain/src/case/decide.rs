@@ -29,6 +29,9 @@ pub struct Context<'a> {
     pub steps: &'a StepLimits,
     /// For `merge`: the case merged into, looked up (and scope-checked) by the caller.
     pub merge_target: Option<MergeTarget>,
+    /// For `recategorise`: the new category's disposal limit, looked up in the catalogue by the
+    /// caller (None: the code is not a category).
+    pub new_category_limit: Option<TimeLimit>,
 }
 
 /// The case a duplicate is merged into.
@@ -280,6 +283,17 @@ pub fn decide(case: &Case, actor: &Actor, command: &Command, ctx: &Context) -> R
         Command::Comment { text } => {
             required_text("text", "留言内容", text)?;
             Change::Commented
+        }
+        Command::Recategorise { category, reason } => {
+            required_text("reason", "改类原因", reason)?;
+            let category = category.trim();
+            let disposal_limit = ctx
+                .new_category_limit
+                .ok_or_else(|| Refusal::invalid("unknown_category", "category", format!("分类代码“{category}”不存在")))?;
+            if category == case.facts.category {
+                return Err(Refusal::invalid("same_category", "category", "新分类与当前分类相同"));
+            }
+            Change::Recategorised { from: case.facts.category.clone(), to: category.to_string(), disposal_limit }
         }
         Command::Merge { into, .. } => {
             let target = ctx

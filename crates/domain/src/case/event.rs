@@ -96,4 +96,7 @@ pub enum Change {
     Reopened { next: Clock, overall: Clock },
     /// 留言: the text is the event's reason.
     Commented,
+    /// 改类: the category and the disposal limit that comes with it (used from the next 派遣 on;
+    /// clocks already running keep their deadlines).
+    Recategorised { from: String, to: String, disposal_limit: TimeLimit },
 }

@@ -226,6 +226,10 @@ impl Case {
                 self.status = self.resume_to.take().unwrap_or(CaseStatus::Dispatched);
             }
             Change::Urged => self.urges += 1,
+            Change::Recategorised { to, disposal_limit, .. } => {
+                self.facts.category = to.clone();
+                self.facts.disposal_limit = *disposal_limit;
+            }
             Change::Commented => {}
             Change::Merged { into, .. } => {
                 self.stop_all(at);

@@ -65,7 +65,7 @@ impl Harness {
             Source::Leader => leader(),
             _ => operator(),
         };
-        let ctx = Context { now, calendar: &calendar, steps: &steps, merge_target: None };
+        let ctx = Context { now, calendar: &calendar, steps: &steps, merge_target: None, new_category_limit: None };
         let event = report(&who, new_report(source), "310115137-20261124-0001".into(), limit, &ctx).expect("report");
         let case = Case::reported(42, &event).unwrap();
         Self { calendar, steps, now, case, events: vec![event] }
@@ -77,7 +77,9 @@ impl Harness {
 
     fn try_act_with(&mut self, who: &Actor, command: Command, target: Option<MergeTarget>) -> Result<&Case, Refusal> {
         self.now += 10 * MINUTE_MS;
-        let ctx = Context { now: self.now, calendar: &self.calendar, steps: &self.steps, merge_target: target };
+        // The platform looks the new category up in the catalogue; here every code is one.
+        let new_category_limit = matches!(command, Command::Recategorise { .. }).then(|| TimeLimit::work_days(2));
+        let ctx = Context { now: self.now, calendar: &self.calendar, steps: &self.steps, merge_target: target, new_category_limit };
         let event = decide(&self.case, who, &command, &ctx)?;
         self.case.apply(&event).expect("decided events apply");
         self.events.push(event);
@@ -218,6 +220,7 @@ fn sample(action: ActionKind) -> Command {
         ActionKind::Revisit => Command::Revisit { satisfaction: Satisfaction::Satisfied, note: note() },
         ActionKind::Reopen => Command::Reopen { reason: "市民不满意".into() },
         ActionKind::Comment => Command::Comment { text: "问题仍未解决，请尽快处理".into() },
+        ActionKind::Recategorise => Command::Recategorise { category: "SJ-0199".into(), reason: "原分类有误".into() },
     }
 }
 
@@ -279,7 +282,7 @@ fn every_action_refuses_roles_it_does_not_allow() {
         for role in Role::ALL.into_iter().filter(|r| !allowed.contains(r)) {
             let h = case_in(action.rule().states[0]);
             let who = actor(99, &[role], Some(UNIT_A));
-            let ctx = Context { now: h.now, calendar: &h.calendar, steps: &h.steps, merge_target: Some(target(7, CaseStatus::Filed)) };
+            let ctx = Context { now: h.now, calendar: &h.calendar, steps: &h.steps, merge_target: Some(target(7, CaseStatus::Filed)), new_category_limit: None };
             let r = decide(&h.case, &who, &sample(action), &ctx).unwrap_err();
             assert_eq!((r.kind, r.code), (RefusalKind::Forbidden, "role_not_allowed"), "{action:?} by {role:?}");
         }
@@ -295,7 +298,7 @@ fn every_action_refuses_states_it_does_not_allow() {
             if action.rule().states.contains(&status) {
                 continue;
             }
-            let ctx = Context { now: h.now, calendar: &h.calendar, steps: &h.steps, merge_target: Some(target(7, CaseStatus::Filed)) };
+            let ctx = Context { now: h.now, calendar: &h.calendar, steps: &h.steps, merge_target: Some(target(7, CaseStatus::Filed)), new_category_limit: None };
             let r = decide(&h.case, &everyone, &sample(action), &ctx).unwrap_err();
             assert_eq!((r.kind, r.code), (RefusalKind::Unprocessable, "invalid_state"), "{action:?} in {status:?}");
         }
@@ -306,7 +309,7 @@ fn every_action_refuses_states_it_does_not_allow() {
 fn only_the_own_channel_is_open_to_inspectors_and_leaders() {
     let calendar = WorkCalendar::china_default();
     let steps = StepLimits::default();
-    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None };
+    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None, new_category_limit: None };
     let limit = TimeLimit::work_hours(4);
     let r = report(&inspector(), new_report(Source::Hotline), "n".into(), limit, &ctx).unwrap_err();
     assert_eq!(r.code, "source_not_allowed");
@@ -608,7 +611,7 @@ proptest! {
             let (who, command) = pick.get(&pool).clone();
             h.now += minutes * MINUTE_MS;
             let target = Some(target(7, CaseStatus::Filed));
-            let ctx = Context { now: h.now, calendar: &h.calendar, steps: &h.steps, merge_target: target };
+            let ctx = Context { now: h.now, calendar: &h.calendar, steps: &h.steps, merge_target: target, new_category_limit: None };
             if let Ok(event) = decide(&h.case, &who, &command, &ctx) {
                 prop_assert_eq!(event.seq, h.case.version + 1);
                 h.case.apply(&event).expect("decided events apply");
@@ -630,7 +633,7 @@ fn channel() -> Actor {
 fn a_channel_reports_as_the_public_and_only_so() {
     let calendar = WorkCalendar::china_default();
     let steps = StepLimits::default();
-    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None };
+    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None, new_category_limit: None };
     let event = report(&channel(), new_report(Source::Public), String::new(), TimeLimit::work_hours(4), &ctx).unwrap();
     assert_eq!((event.actor_role, event.actor_name.as_str()), (Role::Channel, "用户50"), "the timeline names the client");
     let r = report(&channel(), new_report(Source::Patrol), String::new(), TimeLimit::work_hours(4), &ctx).unwrap_err();
@@ -658,4 +661,33 @@ fn a_channel_may_comment_but_take_no_other_action() {
     h.act(&shift_lead(), Command::Void { reason: "重复反映".into() });
     let r = h.try_act(&channel(), Command::Comment { text: "还在".into() }).unwrap_err();
     assert_eq!(r.code, "invalid_state", "no comments on a voided case");
+}
+
+#[test]
+fn recategorising_before_dispatch_changes_the_category_and_the_disposal_limit_used_at_dispatch() {
+    let mut h = Harness::new(Source::Hotline);
+    h.act(&operator(), Command::Register { note: note() });
+    h.act(&shift_lead(), Command::File { note: note() });
+    let c = h.act(&dispatcher(), Command::Recategorise { category: "SJ-0199".into(), reason: "实为绿化问题".into() });
+    assert_eq!(c.facts.category, "SJ-0199");
+    assert_eq!(c.facts.disposal_limit, TimeLimit::work_days(2));
+    let c = h.act(&dispatcher(), dispatch_to(&[UNIT_A]));
+    assert_eq!(c.tasks[0].clock.limit, "2工作日", "the new category's limit");
+    // Once a unit is at work the category is settled.
+    let refused = h.try_act(&operator(), Command::Recategorise { category: "SJ-0101".into(), reason: "再改".into() }).unwrap_err();
+    assert_eq!(refused.code, "invalid_state");
+}
+
+#[test]
+fn recategorising_needs_a_reason_a_known_and_different_category() {
+    let mut h = Harness::new(Source::Hotline);
+    let no_reason = h.try_act(&operator(), Command::Recategorise { category: "SJ-0199".into(), reason: " ".into() }).unwrap_err();
+    assert_eq!((no_reason.code, no_reason.field.as_deref()), ("field_required", Some("reason")));
+    let same = h.case.facts.category.clone();
+    let unchanged = h.try_act(&operator(), Command::Recategorise { category: same, reason: "核对".into() }).unwrap_err();
+    assert_eq!(unchanged.code, "same_category");
+    let ctx = Context { now: h.now, calendar: &h.calendar, steps: &h.steps, merge_target: None, new_category_limit: None };
+    let unknown = decide(&h.case, &operator(), &Command::Recategorise { category: "XX".into(), reason: "改".into() }, &ctx).unwrap_err();
+    assert_eq!((unknown.code, unknown.field.as_deref()), ("unknown_category", Some("category")));
+    assert!(h.try_act(&handler_a(), Command::Recategorise { category: "SJ-0199".into(), reason: "改".into() }).is_err(), "not a handler's action");
 }

@@ -97,7 +97,7 @@ pub async fn create(state: &AppState, format: Format, request: Request) -> Answe
     let before = before
         .filter(|c| c.facts.region_code.starts_with(&town))
         .ok_or_else(|| Fail::not_found(format, &format!("服务请求“{number}”")))?;
-    let ctx = Context { now: now_ms(), calendar: &reference.calendar, steps: &reference.steps, merge_target: None };
+    let ctx = Context { now: now_ms(), calendar: &reference.calendar, steps: &reference.steps, merge_target: None, new_category_limit: None };
     let event = decide(&before, &actor, &Command::Comment { text }, &ctx).map_err(|r| {
         let field = if r.field.as_deref() == Some("text") { "description".to_string() } else { r.field.clone().unwrap_or_default() };
         Fail::bad(format, r.code, &field, r.message.replace("（text）", "（description）"))

@@ -67,10 +67,15 @@ async fn suggestions_corrections_retrain_and_rollback(b: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, d) = app.post(&path, &operator, json!({"category": "SJ-0101", "accepted": false})).await;
     assert_eq!(status, StatusCode::CREATED, "{d}");
-    assert_eq!((d["category"].as_str(), d["accepted"].as_bool(), d["case_category_changed"].as_bool()), (Some("SJ-0101"), Some(false), Some(false)));
+    assert_eq!((d["category"].as_str(), d["accepted"].as_bool(), d["case_category_changed"].as_bool()), (Some("SJ-0101"), Some(false), Some(true)));
     let (_, detail) = app.get(&format!("/api/v1/cases/{id}"), &operator).await;
     assert_eq!(detail["classification"]["decision"]["category"], "SJ-0101", "{detail}");
-    assert_eq!(detail["category"], "SJ-0102", "no 改类 action: the case keeps its category");
+    assert_eq!(detail["category"], "SJ-0101", "the correction is applied to the case (改类)");
+    let events = detail["timeline"].as_array().expect("timeline");
+    assert!(events.iter().any(|e| e["action"] == "recategorise"), "改类 is its own event: {detail}");
+    // The same correction again changes nothing more.
+    let (status, d) = app.post(&path, &operator, json!({"category": "SJ-0101", "accepted": false})).await;
+    assert_eq!((status, d["case_category_changed"].as_bool()), (StatusCode::CREATED, Some(false)), "{d}");
     let audit = app.store.list_audit(0, 10_000).await.unwrap();
     assert!(audit.iter().any(|r| r.entry.action == "classification.correct" && r.entry.object_id == id.to_string()));
 
