@@ -13,7 +13,7 @@ use chengyun_domain::case::{self, Case, CaseStatus, Command, Context, Location, 
 use chengyun_domain::deadline::Lamp;
 use chengyun_domain::org::Actor;
 use chengyun_domain::time::parse_instant;
-use chengyun_storage::CaseQuery;
+use chengyun_storage::{CaseQuery, CaseSort};
 
 use crate::access::{can_see, may_search_reporter, region_in_scope, scope_filter};
 use crate::intake::{self, Submission};
@@ -295,6 +295,9 @@ fn list_query(params: &HashMap<String, String>, actor: &Actor, reference: &Refer
             return Err(ApiError::forbidden("当前角色无权按反映人查询"));
         }
         q.reporter = Some(v.to_string());
+    }
+    if let Some(v) = get("sort") {
+        q.sort = CaseSort::parse(v).ok_or_else(|| ApiError::invalid("invalid_parameter", "sort", "参数 sort 须为 urgency、newest 或 oldest"))?;
     }
     q.scope = scope_filter(actor, &reference.regions);
     // A region inside the asker's own region already keeps the list within their scope; one

@@ -115,8 +115,33 @@ pub struct CaseQuery {
     pub search_terms: Vec<String>,
     /// The data scope of the asker: visible = in these regions OR involving this unit.
     pub scope: Option<ScopeFilter>,
+    pub sort: CaseSort,
     pub page: i64,
     pub page_size: i64,
+}
+
+/// The order of a case list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseSort {
+    /// Newest entered first (a search: newest entered first by id).
+    #[default]
+    Newest,
+    /// Oldest entered first.
+    Oldest,
+    /// Most urgent first (按紧急程度): the soonest due of the running clocks (the one the lamp
+    /// follows), cases with no running clock last.
+    Urgency,
+}
+
+impl CaseSort {
+    pub fn parse(s: &str) -> Option<CaseSort> {
+        match s {
+            "newest" => Some(CaseSort::Newest),
+            "oldest" => Some(CaseSort::Oldest),
+            "urgency" => Some(CaseSort::Urgency),
+            _ => None,
+        }
+    }
 }
 
 /// A circle on the ground: centre in WGS-84 and radius in metres.

@@ -13,7 +13,7 @@ use chengyun_storage::{AuditActor, Backend};
 use crate::helpers::{new_case, walk, TestApp};
 use crate::on_both;
 
-on_both!(words_inside_long_words_are_found_and_terms_are_anded, search_stays_in_scope, the_index_follows_notes_and_feedback, similar_cases_score_text_place_and_time);
+on_both!(words_inside_long_words_are_found_and_terms_are_anded, search_stays_in_scope, the_index_follows_notes_and_feedback, similar_cases_score_text_place_and_time, lists_sort_by_urgency_newest_or_oldest);
 
 /// The total and the ids of one page of a list as `token`, in order.
 async fn page(app: &TestApp, token: &str, query: &str) -> (i64, Vec<i64>) {
@@ -209,4 +209,33 @@ async fn demo_history(app: &TestApp, count: usize) -> Vec<(chengyun_domain::case
         seed: 7,
     })
     .collect()
+}
+
+/// `sort=urgency` puts the soonest-due running cases first and untimed ones last; `oldest` and
+/// `newest` order by report time; with `q=` the chosen order holds too.
+async fn lists_sort_by_urgency_newest_or_oldest(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let operator = app.login("operator").await;
+    let first = report(&app, &operator, "健身苑器材损坏需要修理", "310115137001").await;
+    let closed = walk(&app, "close").await;
+    let last = report(&app, &operator, "健身苑路灯损坏不亮", "310115137001").await;
+    let [first, closed, last] = [&first, &closed, &last].map(|c| c["id"].as_i64().unwrap());
+    assert_eq!(ids(&app, &operator, "").await, vec![last, closed, first], "default: newest first");
+    assert_eq!(ids(&app, &operator, "sort=newest").await, vec![last, closed, first]);
+    assert_eq!(ids(&app, &operator, "sort=oldest").await, vec![first, closed, last]);
+    // Both open cases run a 受理 clock; the earlier report is due no later, the closed case has none.
+    let (_, body) = app.get("/api/v1/cases?sort=urgency", &operator).await;
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.iter().map(|c| c["id"].as_i64().unwrap()).collect::<Vec<_>>(), vec![first, last, closed], "{body}");
+    assert!(items[0]["due_at"].as_str().unwrap() <= items[1]["due_at"].as_str().unwrap());
+    assert!(items[2]["due_at"].is_null(), "the untimed case is last");
+    // Paging keeps the order; a search keeps the chosen order instead of newest-entered.
+    let (_, second) = app.get("/api/v1/cases?sort=urgency&page_size=1&page=2", &operator).await;
+    assert_eq!(second["items"][0]["id"].as_i64(), Some(last));
+    assert_eq!(ids(&app, &operator, &format!("{}&sort=urgency", q("健身苑 损坏"))).await, vec![first, last]);
+    assert_eq!(ids(&app, &operator, &format!("{}&sort=oldest", q("健身苑 损坏"))).await, vec![first, last]);
+    assert_eq!(ids(&app, &operator, &q("健身苑 损坏")).await, vec![last, first]);
+    let (status, body) = app.get("/api/v1/cases?sort=random", &operator).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!((body["error"]["code"].as_str(), body["error"]["field"].as_str()), (Some("invalid_parameter"), Some("sort")));
 }

@@ -11,7 +11,7 @@ use super::audit_log;
 use super::bind::{enum_from, prefix_upper, Arg, Sql};
 use super::{search, Backend, SqlStore};
 use crate::audit::{event_digest, AuditEntry, EventRow};
-use crate::records::{event_audit_action, CasePage, CaseQuery, CaseSummary, StoredEvent};
+use crate::records::{event_audit_action, CasePage, CaseQuery, CaseSort, CaseSummary, StoredEvent};
 use crate::{Result, StoreError};
 
 /// Columns written from a case's state, in this order.
@@ -518,11 +518,18 @@ pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<Cas
     // A unit's list walks its ordered index in case_units and joins the cases. Searches list
     // newest-entered first, as the search index does (see `search`).
     let searching = !q.search_terms.is_empty();
-    let (from, order, outer_order) = match (driver, searching) {
-        (Some(_), false) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_created_at DESC, cu.case_id DESC", "created_at DESC, id DESC"),
-        (Some(_), true) => ("cases JOIN case_units cu ON cu.case_id = id", "cu.case_id DESC", "id DESC"),
-        (None, false) => ("cases", "created_at DESC, id DESC", "created_at DESC, id DESC"),
-        (None, true) => ("cases", "id DESC", "id DESC"),
+    // Urgency: the soonest due of the running clocks first, untimed cases last (`IS NULL` sorts
+    // false before true in both dialects, whatever their default place for NULLs).
+    const URGENCY: &str = "watch_due_at IS NULL, watch_due_at, id";
+    let from = if driver.is_some() { "cases JOIN case_units cu ON cu.case_id = id" } else { "cases" };
+    let (order, outer_order) = match (q.sort, driver, searching) {
+        (CaseSort::Urgency, _, _) => (URGENCY, URGENCY),
+        (CaseSort::Oldest, Some(_), _) => ("cu.case_created_at, cu.case_id", "created_at, id"),
+        (CaseSort::Oldest, None, _) => ("created_at, id", "created_at, id"),
+        (CaseSort::Newest, Some(_), false) => ("cu.case_created_at DESC, cu.case_id DESC", "created_at DESC, id DESC"),
+        (CaseSort::Newest, Some(_), true) => ("cu.case_id DESC", "id DESC"),
+        (CaseSort::Newest, None, false) => ("created_at DESC, id DESC", "created_at DESC, id DESC"),
+        (CaseSort::Newest, None, true) => ("id DESC", "id DESC"),
     };
     // Counting a unit's whole list needs only its index.
     let count_from = if driver.is_some() && !constrains_cases { "case_units cu" } else { from };

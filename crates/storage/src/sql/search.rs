@@ -18,7 +18,7 @@ use super::bind::{Arg, Sql};
 use super::cases::level_codes;
 use super::import::insert_rows;
 use super::Backend;
-use crate::records::CaseQuery;
+use crate::records::{CaseQuery, CaseSort};
 use crate::Result;
 
 /// Set by migration 0008 when cases existed before the index; cleared by a full reindex.
@@ -161,6 +161,7 @@ pub fn push_match(sql: &mut Sql, backend: Backend, terms: &[String]) {
 /// terms, and filters and scope that all have attribute tokens.
 fn index_query(q: &CaseQuery) -> Option<Vec<Vec<String>>> {
     if q.search_terms.is_empty()
+        || q.sort != CaseSort::Newest
         || q.lamp.is_some()
         || q.created_from.is_some()
         || q.created_to.is_some()
