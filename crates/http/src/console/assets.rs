@@ -24,6 +24,7 @@ const FILES: &[(&str, &[u8])] = &[
     asset!("pages/workbench.js"),
     asset!("pages/case.js"),
     asset!("pages/cases.js"),
+    asset!("pages/caselist.js"),
     asset!("pages/inbox.js"),
     asset!("pages/phone.js"),
     asset!("pages/report.js"),
