@@ -14,7 +14,6 @@ const pages = {};
 async function as(user, path = '/') {
   if (!pages[user]) {
     pages[user] = await openPage(browser, server.base);
-    pages[user].on('response', (r) => { if (r.status() >= 400) console.error('DEBUG', user, r.status(), r.url()); });
     await login(pages[user], user, path);
     await standInForMap(pages[user]);
   }
@@ -145,8 +144,13 @@ test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the 
 
   // The unit's work and the check, through the API.
   const { body: dispatched } = await apiInPage(dispatcher, `/api/v1/cases/${walked.id}`);
-  const handler = Object.entries({ '310115137-hws': 'handler2', '310115137-cgzd': 'handler' }).find(([u]) => u === dispatched.tasks[0].unit)?.[1];
-  assert.ok(handler, 'the lead unit has a demo handler: ' + dispatched.tasks[0].unit);
+  const leadTask = dispatched.tasks.find((t) => t.role === 'lead');
+  assert.equal(leadTask.unit, proposal.body.lead.code);
+  assert.deepEqual(dispatched.tasks.filter((t) => t.role === 'assist').map((t) => t.unit).sort(), proposal.body.assists.map((a) => a.code).sort(),
+    'the proposed 协办 units were pre-selected too');
+  for (const t of dispatched.tasks.filter((t) => t.role === 'assist')) await act('dispatcher', walked.id, { action: 'release_task', task: t.id, reason: '主办单位可独立完成' });
+  const handler = { '310115137-hws': 'handler2', '310115137-cgzd': 'handler' }[leadTask.unit];
+  assert.ok(handler, 'the lead unit has a demo handler: ' + leadTask.unit);
   await act(handler, walked.id, { action: 'accept_task' });
   await act(handler, walked.id, { action: 'feedback', text: '已清运完毕' });
   await act('operator', walked.id, { action: 'request_check' });
@@ -187,7 +191,7 @@ test('the case page shows facts, deadlines, timeline, tasks, map and only the al
 
   // A report without a point says so instead of drawing a map.
   const res = await apiInPage(operator, '/api/v1/cases', { method: 'POST', body: {
-    category: 'SJ-0102', description: '电话反映航头居委附近垃圾未清运', source: 'hotline', region: '310115137001',
+    category: 'SJ-0102', description: '电话反映航头居委附近垃圾未清运', source: 'hotline', region: '310115137001', address: '航头居委会附近',
     reporter: { name: '李四', phone: '13900001111', wants_reply: true },
   } });
   assert.equal(res.status, 201, JSON.stringify(res.body));

@@ -104,14 +104,13 @@ function photosCard(c) {
 }
 
 function clockRow(k) {
-  const left = k.stopped_at ? '已完成 ' + fmtTime(k.stopped_at) : k.paused ? '已暂停' : fmtLeft(k.due_at);
+  const left = k.stopped_at ? '已完成' : k.paused ? '已暂停' : fmtLeft(k.due_at);
   return h('tr', {},
-    h('td', {}, k.step_label),
+    h('td', { title: '时限 ' + k.limit }, k.step_label, h('div', { class: 'muted small' }, k.step === 'overall' ? '全流程合计' : k.limit)),
     h('td', {}, lampCell(k.lamp)),
-    h('td', {}, k.limit),
     h('td', {}, fmtTime(k.due_at)),
     h('td', { class: 'num' }, h('meter', { min: 0, max: 100, low: 80, high: 99, optimum: 0, value: Math.min(k.used_percent, 100), title: k.used_percent + '%' }), ` ${k.used_percent}%`),
-    h('td', { class: k.overdue && !k.stopped_at ? 'late' : null }, left));
+    h('td', { class: k.overdue && !k.stopped_at ? 'late' : null, title: k.stopped_at ? '完成于 ' + fmtTime(k.stopped_at) : null }, left));
 }
 
 function clocksCard(c) {
@@ -119,8 +118,8 @@ function clocksCard(c) {
     c.current_step ? h('p', {}, '当前环节：', h('strong', {}, c.current_step.step_label), ' ', lampCell(c.current_step.lamp), ' ',
       h('span', { class: c.current_step.overdue ? 'late' : null }, fmtLeft(c.current_step.due_at)), `，到期 ${fmtTime(c.current_step.due_at)}`) : null,
     h('table', { class: 'grid clocks' },
-      h('thead', {}, h('tr', {}, ['环节', '亮灯', '时限', '到期', '已用', '剩余'].map((l) => h('th', {}, l)))),
-      h('tbody', {}, clockRow({ ...c.overall, step_label: '总时限' }), c.steps.slice().reverse().map(clockRow))));
+      h('thead', {}, h('tr', {}, ['环节', '亮灯', '到期', '已用', '剩余'].map((l) => h('th', {}, l)))),
+      h('tbody', {}, clockRow(c.overall), c.steps.slice().reverse().map(clockRow))));
 }
 
 function mapCard(c) {
