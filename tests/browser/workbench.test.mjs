@@ -62,13 +62,14 @@ async function allowed(page, id) {
   return body.allowed_actions;
 }
 
-async function toastText(page) {
-  const t = page.locator('#toasts .toast').last();
-  await t.waitFor();
-  return t.textContent();
+/** Waits for a toast saying `pattern` (earlier toasts may still be showing). */
+async function expectToast(page, pattern) {
+  await page.locator('#toasts .toast').filter({ hasText: pattern }).last().waitFor();
 }
 
 let walked;
+/** A 1×1 PNG, as a unit's photo. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
 test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the proposal, 结案', async () => {
   const older = await report('沪南公路航头路口人行道暴露垃圾（较早）');
@@ -98,7 +99,7 @@ test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the 
   await operator.keyboard.press('Escape');
   await screenshot(operator, 'workbench-accept');
   await operator.keyboard.press('a');
-  assert.match(await toastText(operator), new RegExp(`${walked.number} 已受理`));
+  await expectToast(operator, new RegExp(`${walked.number} 已受理`));
   await row(operator, walked).waitFor({ state: 'detached' });
   assert.equal(await row(operator, older).count(), 1, 'the other report stays in the queue');
   assertClean(operator);
@@ -114,7 +115,7 @@ test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the 
   assert.match(await lead.textContent('main'), /13812345678|未留联系方式/, 'the shift lead sees the reporter as stored');
   await lead.click('button[data-action="file"]');
   await lead.click('form.action button[type=submit]');
-  assert.match(await toastText(lead), /立案成功/);
+  await expectToast(lead, /立案成功/);
   await lead.waitForSelector('.heading .tag.status:text("待派遣")');
   assertClean(lead);
 
@@ -136,8 +137,9 @@ test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the 
   await dispatcher.click('button[data-action="dispatch"]');
   await dispatcher.waitForSelector(`select[name=lead] option[value="${proposal.body.lead.code}"]`, { state: "attached" });
   assert.equal(await dispatcher.inputValue('select[name=lead]'), proposal.body.lead.code, 'the proposal is the default');
+  await screenshot(dispatcher, 'case-page-dispatch');
   await dispatcher.click('form.action button[type=submit]');
-  assert.match(await toastText(dispatcher), /派遣成功/);
+  await expectToast(dispatcher, /派遣成功/);
   await dispatcher.waitForSelector('section.card table.tasks');
   assert.match(await dispatcher.textContent('table.tasks'), new RegExp(`${proposal.body.lead.name}[\\s\\S]*主办`));
   assertClean(dispatcher);
@@ -151,8 +153,25 @@ test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the 
   for (const t of dispatched.tasks.filter((t) => t.role === 'assist')) await act('dispatcher', walked.id, { action: 'release_task', task: t.id, reason: '主办单位可独立完成' });
   const handler = { '310115137-hws': 'handler2', '310115137-cgzd': 'handler' }[leadTask.unit];
   assert.ok(handler, 'the lead unit has a demo handler: ' + leadTask.unit);
-  await act(handler, walked.id, { action: 'accept_task' });
-  await act(handler, walked.id, { action: 'feedback', text: '已清运完毕' });
+  // The lead unit's handler answers on the case page: 接单, then 处置反馈 with a photo.
+  const unit = await as(handler);
+  await page(unit, `/cases/${walked.id}`);
+  const unitOffers = await offered(unit);
+  assert.deepEqual([...unitOffers].sort(), [...await allowed(unit, walked.id)].sort());
+  assert.ok(unitOffers.includes('accept_task') && !unitOffers.includes('dispatch'), unitOffers.join());
+  await unit.click('button[data-action="accept_task"]');
+  await unit.click('form.action button[type=submit]');
+  await expectToast(unit, /接单成功/);
+  await unit.click('button[data-action="feedback"]');
+  await unit.click('form.action button[type=submit]');
+  assert.equal(await unit.locator('form.action textarea[name=text]:invalid').count(), 1, 'feedback needs a text');
+  await unit.fill('form.action textarea[name=text]', '已清运完毕');
+  await unit.setInputFiles('form.action input[name=photos]', { name: 'after.png', mimeType: 'image/png', buffer: PNG });
+  await unit.click('form.action button[type=submit]');
+  await expectToast(unit, /处置反馈成功/);
+  await unit.waitForSelector('h3:text("处置照片") + .photos img');
+  await unit.waitForFunction(() => [...document.querySelectorAll('.photos img')].every((i) => i.complete && i.naturalWidth > 0));
+  assertClean(unit);
   await act('operator', walked.id, { action: 'request_check' });
   await act('inspector', walked.id, { action: 'check', passed: true });
 
@@ -163,7 +182,7 @@ test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the 
   await lead.locator(`tbody tr[data-id="${walked.id}"] td`).nth(3).click();
   await lead.waitForSelector(`.sidepanel h2:has-text("${walked.number}")`);
   await lead.keyboard.press('c');
-  assert.match(await toastText(lead), /已结案/);
+  await expectToast(lead, /已结案/);
   await row(lead, walked).waitFor({ state: 'detached' });
   const { body: closed } = await apiInPage(lead, `/api/v1/cases/${walked.id}`);
   assert.equal(closed.status, 'closed');
@@ -181,6 +200,7 @@ test('the case page shows facts, deadlines, timeline, tasks, map and only the al
   const events = await operator.locator('ol.timeline li strong').allTextContents();
   assert.deepEqual(events.slice(0, 4), ['上报', '受理', '立案', '派遣']);
   assert.equal(events.at(-1), '结案');
+  assert.equal(await operator.locator('h3:text("处置照片") + .photos img').count(), 1, 'the unit\'s photo is shown');
   const map = operator.locator('img.map');
   assert.match(await map.getAttribute('src'), /^\/api\/v1\/map\.svg\?region=\d{15}&level=grid&point=121\.\d+,31\.\d+&highlight=\d{15}$/);
   const offers = await offered(operator);
@@ -199,6 +219,15 @@ test('the case page shows facts, deadlines, timeline, tasks, map and only the al
   await operator.waitForSelector('section.card h2:text("位置")');
   assert.match(await operator.textContent('main'), /无点位/);
   assert.match(await operator.textContent('main'), /李四 13900001111/, 'the operator sees the caller');
+  // A case changed by someone else meanwhile: the action is refused and the page shows it anew.
+  await operator.waitForSelector('button[data-action="register"]');
+  await act('shiftlead', res.body.id, { action: 'register' });
+  expectStatus(operator, 409);
+  await operator.click('button[data-action="register"]');
+  await operator.click('form.action button[type=submit]');
+  await expectToast(operator, /已被他人处理/);
+  await operator.waitForSelector('.heading .tag.status:text("待立案")');
+  assert.equal(await operator.locator('button[data-action="register"]').count(), 0);
   // A dispatcher sees the caller masked, as the API returns it.
   const dispatcher = await as('dispatcher');
   await page(dispatcher, `/cases/${res.body.id}`);

@@ -41,9 +41,9 @@ async function load() {
         timelineCard(c)),
       h('div', {},
         actionsCard(c, routing),
+        routing ? routingCard(routing) : null,
         clocksCard(c),
         mapCard(c),
-        routing ? routingCard(routing) : null,
         c.classification ? classificationCard(c) : null,
         duplicatesCard(c, similar))));
 }
@@ -265,12 +265,19 @@ function unitsPicker(c, routing) {
   const proposedAssists = new Set((routing?.assists ?? []).map((a) => a.code));
   const box = h('fieldset', { class: 'units' }, h('legend', {}, '处置单位'),
     routing?.lead ? h('p', { class: 'muted' }, '已按责任清单建议预选：', routing.explanation) : h('p', { class: 'warn' }, '责任清单无建议，请选择单位'),
-    h('label', {}, '主办', lead), h('div', {}, '协办：', assists));
+    h('label', {}, '主办 ', lead), h('div', {}, '协办（可多选）：', assists));
   cached('/api/v1/units').then(({ items }) => {
     const units = items.filter((u) => u.region_code?.startsWith(town) && u.kind !== 'centre');
-    for (const u of units) {
-      lead.append(h('option', { value: u.code, selected: u.code === proposedLead }, u.name));
-      assists.append(h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'assist', value: u.code, checked: proposedAssists.has(u.code) }), ' ' + u.name));
+    // 职能部门 first and in view; the many 村/居委 and others folded by kind.
+    const kinds = [...new Set(units.map((u) => u.kind))].sort((a, b) => (a === 'department' ? -1 : b === 'department' ? 1 : 0));
+    for (const kind of kinds) {
+      const group = units.filter((u) => u.kind === kind);
+      const label = group[0].kind_label ?? kind;
+      lead.append(h('optgroup', { label }, group.map((u) => h('option', { value: u.code, selected: u.code === proposedLead }, u.name))));
+      const boxes = group.map((u) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'assist', value: u.code, checked: proposedAssists.has(u.code) }), ' ' + u.name));
+      assists.append(kind === 'department'
+        ? h('div', { class: 'assist-group' }, boxes)
+        : h('details', { class: 'assist-group', open: group.some((u) => proposedAssists.has(u.code)) }, h('summary', {}, `${label}（${group.length}）`), boxes));
     }
   }).catch((e) => toast(e.message, 'error'));
   return box;
@@ -294,13 +301,20 @@ async function submit(action, form, c) {
     body.units = lead ? [lead, ...assists] : [];
   }
   const fileInput = form.elements.photos;
-  const done = await attempt(async () => {
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  try {
     if (fileInput?.files?.length) body.photos = await upload([...fileInput.files]);
-    return api(`/api/v1/cases/${c.id}/actions`, { method: 'POST', body });
-  }, form);
-  if (done) {
+    const done = await api(`/api/v1/cases/${c.id}/actions`, { method: 'POST', body });
     toast(`${LABELS[action]}成功：${done.number} 现为“${done.status_label}”`);
     await load();
+  } catch (e) {
+    toast(e.message, 'error');
+    if (e.field) form.querySelector(`[name="${CSS.escape(e.field)}"]`)?.setAttribute('aria-invalid', 'true');
+    // Someone else changed the case meanwhile: show it as it is now.
+    if (e.status === 409) await load();
+  } finally {
+    button.disabled = false;
   }
 }
 
