@@ -60,15 +60,15 @@ async function search() {
   if (!r) { render(results, h('p', { class: 'empty' }, '查询失败，请检查条件后重试。')); return; }
   const columns = [
     { label: '亮灯', cell: (x) => lampCell(x.lamp) },
-    { label: '剩余时间', cell: leftCell },
+    { label: '剩余时间', class: 'nw', cell: leftCell },
     { label: '案件编号', cell: caseLink },
     { label: '状态', cell: (x) => h('span', { class: 'tag' }, x.status_label) },
-    { label: '类别', cell: (x) => x.category_name ?? x.category },
-    { label: '区域', cell: (x) => x.region_name ?? x.region_code },
-    { label: '来源', cell: (x) => x.source_label },
-    { label: '主办单位', cell: (x) => x.lead_unit_name ?? x.lead_unit ?? '—' },
+    { label: '类别', class: 'cat', cell: (x) => x.category_name ?? x.category },
+    { label: '区域', class: 'region', cell: (x) => x.region_name ?? x.region_code },
+    { label: '来源', class: 'nw', cell: (x) => x.source_label },
+    { label: '主办单位', class: 'unit', cell: (x) => x.lead_unit_name ?? x.lead_unit ?? '—' },
     { label: '描述', class: 'desc', cell: (x) => x.description },
-    { label: '上报时间', cell: (x) => fmtTime(x.created_at) },
+    { label: '上报时间', class: 'nw', cell: (x) => fmtTime(x.created_at) },
   ];
   const rows = r.items;
   render(results,

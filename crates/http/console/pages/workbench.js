@@ -123,14 +123,14 @@ function drawTable() {
   }
   const columns = [
     { label: '亮灯', cell: (r) => lampCell(r.lamp) },
-    { label: '剩余时间', cell: leftCell },
+    { label: '剩余时间', class: 'nw', cell: leftCell },
     { label: '案件编号', cell: caseLink },
-    { label: '类别', cell: (r) => r.category_name ?? r.category },
-    { label: '区域', cell: (r) => r.region_name ?? r.region_code },
-    { label: '来源', cell: (r) => r.source_label },
+    { label: '类别', class: 'cat', cell: (r) => r.category_name ?? r.category },
+    { label: '区域', class: 'region', cell: (r) => r.region_name ?? r.region_code },
+    { label: '来源', class: 'nw', cell: (r) => r.source_label },
     { label: '描述', class: 'desc', cell: (r) => r.description },
     { label: '状态', cell: (r) => h('span', { class: 'tag' }, r.status_label) },
-    { label: '上报时间', cell: (r) => fmtTime(r.created_at) },
+    { label: '上报时间', class: 'nw', cell: (r) => fmtTime(r.created_at) },
   ];
   const table = h('table', { class: 'grid queue-table' },
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.class }, c.label)))),
