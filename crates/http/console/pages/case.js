@@ -11,6 +11,7 @@ const LABELS = {
   accept_task: '接单', return_task: '退单', feedback: '处置反馈', release_task: '释放协办', request_check: '派核查',
   check: '核查', close: '结案', request_extension: '延期申请', approve_extension: '延期审批', request_hold: '挂账申请',
   approve_hold: '挂账审批', resume: '恢复办理', urge: '督办', merge: '合并', revisit: '回访', reopen: '重办', comment: '留言',
+  recategorise: '改类',
 };
 const TASK_STATUS = { pending: '待接单', accepted: '已接单', done: '已反馈', returned: '已退单', cancelled: '已取消', released: '已释放' };
 const TASK_ROLE = { lead: '主办', assist: '协办' };
@@ -147,7 +148,7 @@ function classificationCard(c) {
   const mayDecide = me.has('operator') || me.has('shift_lead');
   const decide = async (category, accepted) => {
     const ok = await attempt(() => api(`/api/v1/cases/${id}/classification`, { method: 'POST', body: { category, accepted } }));
-    if (ok) { toast(accepted ? '已采纳分类建议' : '已记录更正的分类'); load(); }
+    if (ok) { toast(accepted ? '已采纳分类建议' : ok.case_category_changed ? '已更正并改类' : '已记录更正的分类'); load(); }
   };
   const correct = h('select', { name: 'category', 'aria-label': '更正为' }, h('option', { value: '' }, '更正为…'));
   if (mayDecide) cached('/api/v1/categories').then(({ items }) => items.forEach((x) => correct.append(h('option', { value: x.code }, `${x.code} ${x.name}`)))).catch(() => {});
@@ -251,6 +252,12 @@ function fields(action, c, routing) {
       return [h('label', {}, '合并到案件（id）', h('input', { type: 'number', name: 'into', min: 1, required: true, value: options[0]?.id ?? '' })),
         options.length ? h('p', { class: 'muted' }, '疑似重复：', options.map((d) => `#${d.id} ${d.number}`).join('、')) : null, note()];
     }
+    case 'recategorise': {
+      const pick = h('select', { name: 'category', required: true }, h('option', { value: '' }, '选择正确的类别'));
+      cached('/api/v1/categories').then(({ items }) => items.filter((x) => x.code !== c.category)
+        .forEach((x) => pick.append(h('option', { value: x.code }, `${x.code} ${x.name}（${x.limit}）`)))).catch((e) => toast(e.message, 'error'));
+      return [h('label', {}, '改为类别（新类别的处置时限自下次派遣起适用）', pick), reason()];
+    }
     case 'revisit': return [h('label', {}, '满意度', h('select', { name: 'satisfaction' }, SATISFACTION.map(([v, l]) => h('option', { value: v }, l)))), note()];
     default: return [note()];
   }
@@ -292,6 +299,7 @@ async function submit(action, form, c) {
   if (form.elements.text) body.text = text('text');
   for (const k of ['confirmed', 'passed', 'approved']) if (form.elements[k]) body[k] = data.get(k) === 'true';
   if (form.elements.extra) body.extra = text('extra');
+  if (form.elements.category) body.category = text('category');
   if (form.elements.satisfaction) body.satisfaction = text('satisfaction');
   if (form.elements.into) body.into = Number(text('into'));
   if (form.elements.task) body.task = Number(text('task'));

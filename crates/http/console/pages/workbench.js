@@ -197,6 +197,7 @@ const ACTION_LABELS = {
   accept_task: '接单', return_task: '退单', feedback: '处置反馈', release_task: '释放协办', request_check: '派核查',
   check: '核查', close: '结案', request_extension: '延期申请', approve_extension: '延期审批', request_hold: '挂账申请',
   approve_hold: '挂账审批', resume: '恢复办理', urge: '督办', merge: '合并', revisit: '回访', reopen: '重办', comment: '留言',
+  recategorise: '改类',
 };
 const actionLabel = (a) => ACTION_LABELS[a] ?? a;
 
