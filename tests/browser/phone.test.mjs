@@ -86,6 +86,28 @@ test('a report cannot be sent without a category, and the map choice fails clear
   assertClean(page);
 });
 
+test('without GPS the inspector reports with a written address', async () => {
+  const page = await openPage(browser, server.base, { phone: true });
+  await page.context().clearPermissions();
+  await login(page, 'inspector');
+  await page.goto(server.base + '/m/report');
+  await page.waitForFunction(() => /未获得定位权限|定位失败/.test(document.querySelector('.where')?.textContent ?? ''));
+  await page.fill('input[name=category-search]', 'SJ-0102');
+  await page.locator('button.choice', { hasText: 'SJ-0102' }).click();
+  assert.match(await page.textContent('.missing'), /还需：位置/);
+  assert.equal(await page.isDisabled('form.report button[type=submit]'), true);
+  await page.fill('input[name=address]', '鹤沙路188号门口');
+  assert.equal(await page.isDisabled('form.report button[type=submit]'), false);
+  await page.click('form.report button[type=submit]');
+  await page.waitForSelector('.case-number');
+  const id = (await page.getAttribute('a[href^="/m/cases/"]', 'href')).split('/').pop();
+  const stored = await page.evaluate(async (id) => (await fetch('/api/v1/cases/' + id)).json(), id);
+  assert.equal(stored.address, '鹤沙路188号门口');
+  assert.equal(stored.location, null);
+  assert.equal(stored.description, '暴露垃圾，位于鹤沙路188号门口');
+  assertClean(page);
+});
+
 test('the inspector verifies a report on site and checks a handled case (返工)', async () => {
   const base = server.base;
   const [operator, shiftlead, dispatcher, handler] = await Promise.all(['operator', 'shiftlead', 'dispatcher', 'handler'].map((u) => apiAs(base, u)));

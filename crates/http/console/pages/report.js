@@ -106,12 +106,14 @@ async function main() {
   // 3. Place
   const where = h('p', { class: 'where', 'aria-live': 'polite' }, '正在获取位置…');
   const mapBox = h('div', { class: 'pick-map', hidden: true });
+  const address = h('input', { type: 'text', name: 'address', maxlength: 200, placeholder: '如：鹤沙路188号门口', oninput: () => refresh() });
   const step3 = h('section', { class: 'card step', 'aria-labelledby': 'step-place' },
     h('h2', { id: 'step-place' }, h('span', { class: 'no' }, '3'), '位置'), where,
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'secondary', onclick: locateByGps }, '重新定位'),
       h('button', { type: 'button', class: 'secondary', onclick: () => showMap(mapBox) }, '在地图上选点')),
-    mapBox);
+    mapBox,
+    h('label', { class: 'address' }, '地址或位置说明（无法定位时必填）', address));
 
   async function setPlace(lon, lat, how, accuracy) {
     place = { lon, lat, how, accuracy, located: null };
@@ -192,7 +194,7 @@ async function main() {
   function refresh() {
     const lacks = [];
     if (!category) lacks.push('类别');
-    if (!place?.located) lacks.push('位置');
+    if (!place?.located && !address.value.trim()) lacks.push('位置（定位、地图选点或填写地址）');
     if (photos.busy()) lacks.push('照片上传完成');
     missing.textContent = lacks.length ? '还需：' + lacks.join('、') : photos.ids().length ? '' : '建议拍照后上报';
     send.disabled = lacks.length > 0;
@@ -202,12 +204,15 @@ async function main() {
     if (send.disabled) return;
     send.disabled = true;
     send.textContent = '正在上报…';
-    const grid = place.located?.region?.name;
-    const description = note.value.trim() || `${category.name}${grid ? '，位于' + grid : ''}`;
+    const located = place?.located ? place : null;
+    const where = located?.located.region?.name ?? address.value.trim();
+    const description = note.value.trim() || `${category.name}${where ? '，位于' + where : ''}`;
     const created = await attempt(() => api('/api/v1/cases', {
       method: 'POST',
       body: { category: category.code, description, source: 'patrol', photos: photos.ids(),
-        location: { lon: place.lon, lat: place.lat, coord_sys: 'wgs84' } },
+        address: address.value.trim() || null,
+        // Without a located point the case falls to the inspector's own area; the desk checks it.
+        location: located ? { lon: located.lon, lat: located.lat, coord_sys: 'wgs84' } : null },
     }), form);
     send.textContent = '上报';
     if (!created) { refresh(); return; }
