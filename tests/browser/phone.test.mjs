@@ -2,7 +2,7 @@
 // and the 核实 / 核查 tasks set up through the API by the centre's staff.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openPage, login, screenshot as save, assertClean, expectStatus } from './lib.mjs';
+import { startServer, launchBrowser, openPage, login, screenshot as save, assertClean, expectStatus, DEMO_POINT } from './lib.mjs';
 import { png, apiAs, newCase } from './fixtures.mjs';
 
 let server, browser;
@@ -73,7 +73,7 @@ test('a report cannot be sent without a category, and the map choice fails clear
   assert.equal(await page.isDisabled('form.report button[type=submit]'), true);
   // The town map comes from the dashboard's map endpoint; either it draws or the page says why.
   expectStatus(page, 404);
-  await page.click('text=在地图上选点');
+  await page.click('button:has-text("在地图上选点")');
   await page.waitForSelector('.pick-map svg.map, .pick-map .warn');
   if (await page.$('.pick-map svg.map')) {
     const box = await page.locator('.pick-map svg.map').boundingBox();
@@ -83,6 +83,36 @@ test('a report cannot be sent without a category, and the map choice fails clear
     assert.match(await page.textContent('.pick-map .warn'), /地图暂不可用.*重新定位/);
     assert.equal(await page.textContent('.where .grid-name'), '鹤鸣村83号网格', 'the GPS place stays');
   }
+  assertClean(page);
+});
+
+test('a tap on the town map becomes the report\'s place (a map drawn to the map contract)', async () => {
+  const page = await openPage(browser, server.base, { phone: true });
+  // A stand-in for /api/v1/map.svg as console.md specifies it: data-bbox and a linear projection,
+  // centred on the demo point, so a tap in the middle must land in 鹤鸣村83号网格.
+  const { longitude: lon, latitude: lat } = DEMO_POINT;
+  const bbox = [lon - 0.01, lat - 0.0075, lon + 0.01, lat + 0.0075];
+  let asked = '';
+  await page.route('**/api/v1/map.svg?*', (route) => {
+    asked = new URL(route.request().url()).search;
+    route.fulfill({ status: 200, contentType: 'image/svg+xml', body:
+      `<svg xmlns="http://www.w3.org/2000/svg" class="map" viewBox="0 0 400 300" data-bbox="${bbox.join(',')}">` +
+      '<path data-code="310115137202083" data-name="鹤鸣村83号网格" d="M0 0H400V300H0Z" fill="#eef2f7"><title>鹤鸣村83号网格</title></path></svg>' });
+  });
+  await page.context().clearPermissions();
+  await login(page, 'inspector');
+  await page.goto(server.base + '/m/report');
+  await page.waitForFunction(() => /未获得定位权限|定位失败/.test(document.querySelector('.where')?.textContent ?? ''));
+  await page.click('button:has-text("在地图上选点")');
+  await page.waitForSelector('.pick-map svg.map');
+  assert.equal(asked, '?region=310115137&level=grid', 'the map of the inspector\'s own area, with its grids');
+  const box = await page.locator('.pick-map svg.map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector('.where .grid-name');
+  assert.equal(await page.textContent('.where .grid-name'), '鹤鸣村83号网格');
+  const [tapLon, tapLat] = (await page.textContent('.where .how')).match(/[\d.]+/g).map(Number);
+  assert.ok(Math.abs(tapLon - lon) < 0.0002 && Math.abs(tapLat - lat) < 0.0002, `tap at ${tapLon},${tapLat}`);
+  assert.equal(await page.locator('.pick-map circle.tap-mark').count(), 1, 'the tap is marked');
   assertClean(page);
 });
 

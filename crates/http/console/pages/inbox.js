@@ -14,6 +14,8 @@ let rows = [];
 let selected = Number(params.get().case) || null;
 /** A form on the detail panel holds the user's input: a refresh must not wipe it. */
 let editing = false;
+/** Case details by id, reused while their version stays the same. */
+const details = new Map();
 
 const listBox = h('div', { class: 'inbox-list' }, h('p', { class: 'loading' }, '正在加载…'));
 const detailBox = h('div', { class: 'inbox-detail' }, h('p', { class: 'empty' }, '请选择左侧的任务。'));
@@ -23,6 +25,13 @@ const stamp = h('span', { class: 'hint' });
 function ownTask(c) {
   const mine = (c.tasks ?? []).filter((t) => !unit || t.unit === unit);
   return mine.sort((a, b) => b.round - a.round || b.id - a.id)[0];
+}
+
+/** The lamp of a clock at this moment (its yellow and due instants already count working time). */
+function lampNow(clock) {
+  if (!clock || clock.stopped_at || clock.paused) return clock?.lamp ?? null;
+  const now = Date.now();
+  return now > Date.parse(clock.due_at) ? 'red' : now >= Date.parse(clock.yellow_at) ? 'yellow' : 'green';
 }
 
 function countdown(due) {
@@ -39,7 +48,14 @@ function tick(el) {
 async function load() {
   // The API keeps a handler's list to the cases of their unit; the details carry the task clocks.
   const page = await api('/api/v1/cases?status=dispatched,returned&page_size=100');
-  const cases = await Promise.all(page.items.map((s) => api('/api/v1/cases/' + s.id)));
+  // A case's detail is fetched again only when its version moved; lamps follow the clock here.
+  const cases = await Promise.all(page.items.map(async (s) => {
+    const known = details.get(s.id);
+    if (known?.version === s.version) return known;
+    const c = await api('/api/v1/cases/' + s.id);
+    details.set(s.id, c);
+    return c;
+  }));
   rows = cases.map((c) => ({ case: c, task: ownTask(c) }))
     .filter((r) => r.task && (r.task.status === 'pending' || r.task.status === 'accepted'))
     .sort((a, b) => a.task.clock.due_at.localeCompare(b.task.clock.due_at));
@@ -55,7 +71,7 @@ async function load() {
 }
 
 function showList() {
-  const overdue = rows.filter((r) => r.task.clock.overdue).length;
+  const overdue = rows.filter((r) => lampNow(r.task.clock) === 'red').length;
   render(listBox,
     h('p', { class: 'summary' }, `共 ${rows.length} 项待办`, overdue ? h('span', { class: 'late' }, `，其中 ${overdue} 项已超时`) : null, ' ', stamp),
     rows.length ? h('table', { class: 'grid tasks' },
@@ -67,7 +83,7 @@ function showList() {
           onclick: () => choose(c.id),
           onkeydown: (e) => { if (e.key === 'Enter') choose(c.id); },
         },
-        h('td', {}, lamp(r.task.clock.lamp)),
+        h('td', {}, lamp(lampNow(r.task.clock))),
         h('td', { class: 'num' }, countdown(r.task.clock.due_at)),
         h('td', {}, h('span', { class: 'tag' }, TASK_STATUS[r.task.status]), ' ', ROLE[r.task.role] ?? ''),
         h('td', {}, c.category_name ?? c.category),

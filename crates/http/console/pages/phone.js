@@ -42,11 +42,11 @@ async function listPage() {
     h('div', { class: 'tabs', role: 'tablist' }, tasksBtn, mineBtn),
     body);
 
-  async function show(which) {
+  async function show(which, quiet = false) {
     params.set({ tab: which === 'mine' ? 'mine' : '' });
     tasksBtn.setAttribute('aria-selected', String(which === 'tasks'));
     mineBtn.setAttribute('aria-selected', String(which === 'mine'));
-    render(body, h('p', { class: 'loading' }, '正在加载…'));
+    if (!quiet) render(body, h('p', { class: 'loading' }, '正在加载…'));
     await attempt(async () => {
       if (which === 'tasks') {
         // 核实 and 核查 wait for any 监督员 of the area: the API keeps the list to the inspector's scope.
@@ -66,6 +66,8 @@ async function listPage() {
     });
   }
   await show(tab);
+  // New 核实/核查 arrive while the inspector is out: the open tab refreshes itself.
+  setInterval(() => { if (!document.hidden) show(tasksBtn.getAttribute('aria-selected') === 'true' ? 'tasks' : 'mine', true); }, 60_000);
 }
 
 /** The 核实 or 核查 form: the verdict as two big buttons, a note, photos. */
