@@ -1,7 +1,7 @@
 // 处置任务 (/inbox): the tasks of the handler's unit, most urgent first, each with a live
 // countdown to its deadline; 接单, 退单, 延期申请, 挂账申请 and 处置反馈 on the selected task —
 // only those the API lists in the case's allowed_actions.
-import { api, h, render, lamp, fmtTime, fmtLeft, toast, attempt, params, heading, cached } from '../app.js';
+import { api, h, render, lamp, fmtTime, fmtLeft, toast, attempt, params, heading, cached, withQuery } from '../app.js';
 import { photoField, photoList, placeMap } from '../photos.js';
 
 const TASK_STATUS = { pending: '待接单', accepted: '处置中', done: '已反馈', returned: '已退单', cancelled: '已撤销', released: '已释放' };
@@ -47,7 +47,7 @@ function tick(el) {
 
 async function load() {
   // The API keeps a handler's list to the cases of their unit; the details carry the task clocks.
-  const page = await api('/api/v1/cases?status=dispatched,returned&page_size=100');
+  const page = await api(withQuery('/api/v1/cases', { status: 'dispatched,returned', unit, page_size: 100 }));
   // A case's detail is fetched again only when its version moved; lamps follow the clock here.
   const cases = await Promise.all(page.items.map(async (s) => {
     const known = details.get(s.id);
