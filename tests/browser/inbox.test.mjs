@@ -44,7 +44,8 @@ test('a handler accepts a task, asks for more time and feeds back with a photo',
   await page.click('.inbox-detail button.accept');
   await page.waitForSelector('.inbox-detail .task-status:has-text("处置中")');
   assert.match(await page.textContent('#toasts'), /已接单/);
-  assert.match((await rowTexts(page))[0], /处置中/);
+  // The list reloads after the detail: wait for it rather than race it.
+  await page.waitForFunction((n) => /处置中/.test(document.querySelector(`tr[data-case-id="${n}"]`)?.textContent ?? ''), urgent.id);
 
   // 延期申请: one more working day.
   await page.click('.inbox-detail button:has-text("延期申请")');
