@@ -14,7 +14,8 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls the API with the session cookie. `body` is sent as JSON, a FormData as multipart.
+ * Calls the API with the session cookie. `body` is sent as JSON, a FormData as multipart, a
+ * Blob (a File) as its raw bytes with its own type.
  * Returns the parsed JSON (null for 204). A lost session sends the user to the login page.
  */
 export async function api(path, { method = 'GET', body, signal } = {}) {
@@ -22,6 +23,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrf;
   let payload;
   if (body instanceof FormData) payload = body;
+  else if (body instanceof Blob) { headers['Content-Type'] = body.type || 'application/octet-stream'; payload = body; }
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin', signal });
   if (res.status === 401) {
@@ -170,4 +172,9 @@ export function table(columns, rows, { empty = '暂无数据', onrow } = {}) {
     h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.class }, c.label)))),
     h('tbody', {}, rows.map((r) => h('tr', { onclick: onrow && (() => onrow(r)), class: onrow ? 'clickable' : null },
       columns.map((c) => h('td', { class: c.class }, c.cell(r)))))));
+}
+
+/** Uploads one photo (its raw bytes, as /api/v1/attachments wants); resolves to {id, …}. */
+export function uploadPhoto(file) {
+  return api('/api/v1/attachments', { method: 'POST', body: file });
 }

@@ -299,6 +299,11 @@ fn list_query(params: &HashMap<String, String>, actor: &Actor, reference: &Refer
     if let Some(v) = get("sort") {
         q.sort = CaseSort::parse(v).ok_or_else(|| ApiError::invalid("invalid_parameter", "sort", "参数 sort 须为 urgency、newest 或 oldest"))?;
     }
+    match get("reported_by") {
+        None => {}
+        Some("me") => q.reported_by = Some(actor.user_id),
+        Some(other) => return Err(ApiError::invalid("invalid_parameter", "reported_by", format!("参数 reported_by 只能为 me（本人上报的案件），收到“{other}”"))),
+    }
     q.scope = scope_filter(actor, &reference.regions);
     // A region inside the asker's own region already keeps the list within their scope; one
     // condition instead of two lets the database use one index.

@@ -261,7 +261,7 @@ fn base_document() -> Value {
                     "parameters": [
                         q("status", &format!("状态，可逗号分隔：{}", statuses)), q("category", "类别编码"), q("region", "区划代码（含下级）"),
                         q("unit", "处置单位编码"), q("source", "来源"), q("lamp", "green / yellow / red"), q("overdue", "true：仅超时"),
-                        q("created_from", "上报时间起（含）"), q("created_to", "上报时间止（不含）"), q("reporter", "反映人电话或姓名（受理员、值班长）"), q("merged_into", "合并到该案件的重复件"), q("place_flag", "outside_grid：坐标不在任何单元网格内"),
+                        q("created_from", "上报时间起（含）"), q("created_to", "上报时间止（不含）"), q("reporter", "反映人电话或姓名（受理员、值班长）"), q("merged_into", "合并到该案件的重复件"), q("reported_by", "me：本人上报的案件（我的上报）"), q("place_flag", "outside_grid：坐标不在任何单元网格内"),
                         q("q", "全文检索：描述、地址、备注与处置反馈须含全部词语（结巴分词，空格亦可分词；最多 100 字、8 个词）"),
                         q("sort", "排序：newest（默认，最新上报在前）、oldest（最早在前）、urgency（按紧急程度：当前计时最早到期在前，不计时的在后）"),
                         q("page", "页码，从 1 开始"), q("page_size", "每页条数，最多 200")],

@@ -101,6 +101,8 @@ pub struct CaseQuery {
     pub created_to: Option<Millis>,
     /// Reporter phone or name, exact.
     pub reporter: Option<String>,
+    /// Cases reported (上报) by this user (id): an inspector's own reports.
+    pub reported_by: Option<i64>,
     /// Duplicates merged (合并) into this case.
     pub merged_into: Option<i64>,
     /// Cases with this place flag (`outside_grid`).

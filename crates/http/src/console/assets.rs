@@ -20,6 +20,7 @@ const FILES: &[(&str, &[u8])] = &[
     asset!("console.css"),
     asset!("favicon.svg"),
     asset!("app.js"),
+    asset!("photos.js"),
     asset!("pages/home.js"),
     asset!("pages/workbench.js"),
     asset!("pages/case.js"),

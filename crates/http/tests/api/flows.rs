@@ -157,6 +157,17 @@ async fn list_filters_and_paging(b: Backend) {
     let dispatcher = app.login("dispatcher").await;
     let (status, _) = app.get("/api/v1/cases?reporter=13900000000", &dispatcher).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "only the desk may search callers");
+    // 我的上报: the operator reported five, the inspector the one walked to dispatch.
+    assert_eq!(list("reported_by=me").await["total"], 5);
+    assert_eq!(list("reported_by=me&q=垃圾").await["total"], 5, "with full-text search too");
+    assert_eq!(list("reported_by=me&source=patrol").await["total"], 0);
+    let inspector = app.login("inspector").await;
+    let (_, mine) = app.get("/api/v1/cases?reported_by=me", &inspector).await;
+    assert_eq!((mine["total"].as_i64(), mine["items"][0]["status"].as_str()), (Some(1), Some("dispatched")));
+    let (_, mine) = app.get("/api/v1/cases?reported_by=me&status=reported", &inspector).await;
+    assert_eq!(mine["total"], 0);
+    let (status, body) = app.get("/api/v1/cases?reported_by=1", &inspector).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reported_by")));
 }
 
 

@@ -373,6 +373,10 @@ fn filter(q: &CaseQuery, backend: Backend, driver: Option<&str>) -> (Sql, bool) 
         sql.push(" AND (reporter_phone = ").arg(Arg::Text(r.clone()));
         sql.push(" OR reporter_name = ").arg(Arg::Text(r.clone())).push(")");
     }
+    if let Some(user) = q.reported_by {
+        // `action = 'report'` stays a literal so SQLite can use the partial index.
+        sql.push(" AND id IN (SELECT case_id FROM case_events WHERE action = 'report' AND actor_id = ").arg(Arg::Int(user)).push(")");
+    }
     if let Some(scope) = &q.scope {
         let unit = scope.unit.as_deref().filter(|u| Some(*u) != driver);
         match (scope.region_prefixes.is_empty(), unit) {
@@ -415,6 +419,7 @@ fn no_row_filters(q: &CaseQuery) -> bool {
         && q.created_from.is_none()
         && q.created_to.is_none()
         && q.reporter.is_none()
+        && q.reported_by.is_none()
         && q.updated_from.is_none()
         && q.updated_to.is_none()
         && q.near.is_none()

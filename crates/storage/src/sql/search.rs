@@ -166,6 +166,7 @@ fn index_query(q: &CaseQuery) -> Option<Vec<Vec<String>>> {
         || q.created_from.is_some()
         || q.created_to.is_some()
         || q.reporter.is_some()
+        || q.reported_by.is_some()
         || q.merged_into.is_some()
         || q.place_flag.is_some()
     {
