@@ -10,18 +10,20 @@ export class ApiError extends Error {
     this.status = status;
     this.code = body?.error?.code ?? body?.code ?? 'http_' + status;
     this.field = body?.error?.field ?? body?.field ?? null;
+    this.details = body?.error?.details ?? null;
   }
 }
 
 /**
- * Calls the API with the session cookie. `body` is sent as JSON, a FormData as multipart.
+ * Calls the API with the session cookie. `body` is sent as JSON, a FormData as multipart, a
+ * Blob or File (an uploaded CSV or GeoJSON) as it is.
  * Returns the parsed JSON (null for 204). A lost session sends the user to the login page.
  */
 export async function api(path, { method = 'GET', body, signal } = {}) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrf;
   let payload;
-  if (body instanceof FormData) payload = body;
+  if (body instanceof FormData || body instanceof Blob) payload = body;
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin', signal });
   if (res.status === 401) {
