@@ -383,8 +383,14 @@ async function regionsPage() {
 
   // Counts of the levels below each region, and units attached to it.
   function counts(code) {
-    const out = { area: 0, village: 0, grid: 0 };
-    const walk = (c) => { for (const k of regions.kids(c)) { if (k.level in out) out[k.level]++; walk(k.code); } };
+    const out = { area: 0, village: 0, grid: 0, outlined: 0 };
+    const walk = (c) => {
+      for (const k of regions.kids(c)) {
+        if (k.level in out) out[k.level]++;
+        if (k.level === 'grid' && k.has_boundary) out.outlined++;
+        walk(k.code);
+      }
+    };
     walk(code);
     return out;
   }
@@ -401,12 +407,14 @@ async function regionsPage() {
       const c = counts(r.code);
       const attached = units.filter((u) => u.region_code === r.code).length;
       const facts = [
-        c.area && `片区 ${c.area}`, c.village && `村/居 ${c.village}`, c.grid && `网格 ${c.grid}`, attached && `单位 ${attached}`,
+        c.area && `片区 ${c.area}`, c.village && `村/居 ${c.village}`,
+        c.grid && `网格 ${c.grid}${c.outlined < c.grid ? `（有边界 ${c.outlined}）` : ''}`, attached && `单位 ${attached}`,
       ].filter(Boolean).join(' · ');
       const head = h('span', { class: 'node' },
         h('span', { class: 'tag level-' + r.level }, LEVEL_LABEL[r.level] ?? r.level), ' ',
         h('strong', {}, r.name), ' ', h('code', {}, r.code),
         facts && h('span', { class: 'counts' }, facts),
+        r.has_boundary === false && ['town', 'village', 'grid'].includes(r.level) ? h('span', { class: 'tag off' }, '无边界') : null,
         h('button', { type: 'button', class: 'link', 'aria-label': `编辑${r.name}`, onclick: (e) => { e.preventDefault(); edit(r); } }, '编辑'));
       const kids = regions.kids(r.code).filter((k) => !visible || visible.has(k.code));
       if (!kids.length) return h('li', { 'data-code': r.code }, head);
@@ -803,7 +811,14 @@ async function routingPage() {
   const [regions, unitList] = await load(list, () => Promise.all([loadRegions(), api('/api/v1/admin/units')]));
   for (const [code, text] of regions.options(['district', 'town', 'area', 'village'])) region.append(h('option', { value: code, selected: code === queryValue('region') }, text));
   units = unitList.items;
-  const unitOptions = (keep = []) => units.filter((u) => u.active || keep.includes(u.code)).map((u) => [u.code, `${u.name}（${u.code}）`]);
+  // Units of the rule's town (first 9 digits) come first; a rule may still name any active unit.
+  const unitOptions = (keep = [], ruleRegion = '') => {
+    const town = (ruleRegion ?? '').slice(0, 9);
+    const here = (u) => (town && u.region_code.startsWith(town) ? 0 : 1);
+    return units.filter((u) => u.active || keep.includes(u.code))
+      .sort((a, b) => here(a) - here(b) || a.code.localeCompare(b.code))
+      .map((u) => [u.code, `${u.name}（${u.code}）`]);
+  };
   async function refresh() {
     exportLink.href = withQuery('/api/v1/admin/routing-rules.csv', { region: region.value });
     if (loaded !== region.value) {
@@ -840,8 +855,8 @@ async function routingPage() {
       h('h2', {}, creating ? '新增规则' : `编辑规则：${rule.category} ${rule.category_name ?? ''}`),
       field('类别代码', input('category', rule?.category, { readonly: !creating }), '类别代码、大类代码（如 SJ-01）或 * 表示全部类别'),
       field('区划', select('region', [['', '（请选择）'], ...regions.options(['district', 'town', 'area', 'village', 'grid'])], rule?.region ?? region.value, { disabled: !creating })),
-      field('主办单位', select('lead', [['', '（请选择）'], ...unitOptions([rule?.lead])], rule?.lead)),
-      field('协办单位', select('assists', unitOptions(rule?.assists ?? []), null, { multiple: true, size: 6 }), '按住 Ctrl 可多选'),
+      field('主办单位', select('lead', [['', '（请选择）'], ...unitOptions([rule?.lead], rule?.region)], rule?.lead)),
+      field('协办单位', select('assists', unitOptions(rule?.assists ?? [], rule?.region), null, { multiple: true, size: 6 }), '按住 Ctrl 可多选'),
       checkbox('立案后自动派遣（无需派遣员）', 'auto_dispatch', rule?.auto_dispatch ?? false),
       field('备注', input('note', rule?.note)),
       h('p', { class: 'form-error', role: 'alert' }),
