@@ -165,6 +165,44 @@ test('a broken CSV is refused with the line at fault and changes nothing', async
   assertClean(page);
 });
 
+test('a category time limit is edited, a wrong one refused next to its field', async () => {
+  const page = await adminPage('/admin/categories?q=' + encodeURIComponent('暴露垃圾'));
+  expectStatus(page, 422);
+  const row = page.locator('table.grid tbody tr', { hasText: '暴露垃圾' }).first();
+  await row.click();
+  const form = page.locator('form[aria-label="编辑类别"]');
+  await form.locator('[name=limit]').fill('三天两夜');
+  await form.locator('button[type=submit]').click();
+  const error = form.locator('.field-error[data-for="limit"]');
+  await error.waitFor({ state: 'visible' });
+  assert.match(await error.textContent(), /无法识别的时限“三天两夜”/);
+  await form.locator('[name=limit]').fill('3工作时');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('.toast:has-text("已保存")');
+  assert.match(await page.locator('table.grid tbody tr', { hasText: '暴露垃圾' }).first().textContent(), /3工作时/);
+  const tables = await apiInPage(page, '/api/v1/admin/categories');
+  const found = tables.body.items.flatMap((t) => t.categories).filter((c) => c.name === '暴露垃圾');
+  assert.ok(found.some((c) => c.limit === '3工作时'), JSON.stringify(found));
+  assertClean(page);
+});
+
+test('a broken boundary file is refused with the feature at fault', async () => {
+  const page = await adminPage('/admin/regions');
+  expectStatus(page, 422);
+  const form = page.locator('form[aria-label="导入边界"]');
+  await form.waitFor();
+  const broken = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { code: '310115137001999', name: '坏网格' },
+    geometry: { type: 'Polygon', coordinates: [[[121.58, 31.04], [121.59, 31.04], [121.58, 31.04]]] } }] };
+  await form.locator('input[type=file]').setInputFiles({ name: 'grids.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(broken)) });
+  await form.locator('button[type=submit]').click();
+  const report = form.locator('.report table.grid');
+  await report.waitFor();
+  assert.match(await report.textContent(), /第1个.*310115137001999/);
+  const regions = await apiInPage(page, '/api/v1/admin/regions');
+  assert.ok(!regions.body.items.some((r) => r.code === '310115137001999'), 'nothing imported');
+  assertClean(page);
+});
+
 test('the dispatcher gets the 403 page for every admin page and the admin API refuses their writes', async () => {
   const admin = await adminPage('/admin/users');
   const snapshot = async () => ({

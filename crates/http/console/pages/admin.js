@@ -486,7 +486,7 @@ async function regionsPage() {
       } catch (e) {
         if (e instanceof ApiError && Array.isArray(e.details)) {
           render(report, h('p', { class: 'error' }, e.message),
-            table([{ label: '要素', class: 'num', cell: (d) => d.feature ?? '—' }, { label: '代码', cell: (d) => d.code ?? '—' }, { label: '问题', cell: (d) => d.message }],
+            table([{ label: '要素', class: 'num', cell: (d) => (Number.isInteger(d.feature) ? `第${d.feature + 1}个` : '—') }, { label: '问题', cell: (d) => d.message }],
               e.details));
           toast(e.message, 'error');
           return;
