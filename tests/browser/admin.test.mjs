@@ -72,7 +72,9 @@ test('the admin creates a user with the form, who then logs in', async () => {
 
 test('the admin edits a unit and the change is stored', async () => {
   const page = await adminPage('/admin/units?q=hws');
-  await page.locator('table.grid tr', { hasText: '310115137-hws' }).click();
+  // Rows open from the keyboard too.
+  await page.locator('table.grid tr', { hasText: '310115137-hws' }).focus();
+  await page.keyboard.press('Enter');
   const form = page.locator('form[aria-label="编辑单位"]');
   assert.equal(await form.locator('[name=code]').inputValue(), '310115137-hws');
   await form.locator('[name=name]').fill('航头镇环卫所（保洁科）');

@@ -181,6 +181,18 @@ function matches(q, ...texts) {
   return !needle || texts.some((t) => String(t ?? '').toLowerCase().includes(needle));
 }
 
+/** app.js's table, with rows reachable by keyboard: Tab to a row, Enter opens it. */
+function grid(columns, rows, opts = {}) {
+  const el = table(columns, rows, opts);
+  if (opts.onrow) {
+    el.querySelectorAll('tbody tr').forEach((tr, i) => {
+      tr.tabIndex = 0;
+      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); opts.onrow(rows[i]); } });
+    });
+  }
+  return el;
+}
+
 /** What the edit column shows when nothing is being edited. */
 function idle(text = '点击表格中的一行查看和修改，或用右上角的按钮新建。') {
   return h('div', { class: 'card idle' }, h('p', { class: 'hint' }, text));
@@ -231,7 +243,7 @@ async function usersPage() {
       && (!state.value || u.active === (state.value === 'active')));
     render(list,
       h('p', { class: 'count-line' }, `共 ${rows.length} 个用户`),
-      table([
+      grid([
         { label: '用户名', cell: (u) => u.username },
         { label: '姓名', cell: (u) => u.display_name },
         { label: '角色', cell: (u) => u.role_labels.map((l) => h('span', { class: 'tag' }, l)) },
@@ -248,7 +260,9 @@ async function usersPage() {
     }
     const creating = !user;
     const unitOptions = [['', '（无）'], ...units.filter((u) => u.active || u.code === user?.unit).map((u) => [u.code, `${u.name}（${u.code}）`])];
-    const regionOptions = [['', '（全部区划）'], ...regions.options(['city', 'district', 'town', 'area', 'village', 'grid'])];
+    // Grids run to thousands: scopes are chosen down to 村/居 (a grid scope already set stays listed).
+    const regionOptions = [['', '（全部区划）'], ...regions.options(['city', 'district', 'town', 'area', 'village'])];
+    if (user?.region && !regionOptions.some(([c]) => c === user.region)) regionOptions.push([user.region, `${regions.name(user.region)}（${user.region}）`]);
     const form = h('form', { class: 'card edit', novalidate: true, 'aria-label': creating ? '新建用户' : '编辑用户' },
       h('h2', {}, creating ? '新建用户' : `编辑用户：${user.username}`),
       field('用户名', input('username', user?.username, { readonly: !creating }), creating ? '2至40位字母、数字、- _ .，创建后不能修改' : null),
@@ -322,7 +336,7 @@ async function unitsPage() {
       && (!state.value || u.active === (state.value === 'active')));
     render(list,
       h('p', { class: 'count-line' }, `共 ${rows.length} 个单位`),
-      table([
+      grid([
         { label: '编码', cell: (u) => h('code', {}, u.code) },
         { label: '名称', cell: (u) => u.name },
         { label: '类型', cell: (u) => label(UNIT_KINDS, u.kind) },
@@ -531,7 +545,7 @@ async function categoriesPage() {
       && (!kind.value || c.kind === kind.value) && (!state.value || c.active === (state.value === 'active')));
     render(list,
       h('p', { class: 'count-line' }, `${t.title ?? t.scheme}：共 ${rows.length} 类`),
-      table([
+      grid([
         { label: '代码', cell: (c) => h('code', {}, c.code) },
         { label: '名称', cell: (c) => c.name },
         { label: '类', cell: (c) => (c.kind === 'component' ? '部件' : '事件') },
@@ -632,6 +646,8 @@ async function calendarPage() {
     drawMonth();
     drawSchedule(cal.schedule);
   }
+
+  window.addEventListener('beforeunload', (e) => { if (changes) e.preventDefault(); });
 
   function markDirty(n) {
     changes += n;
@@ -835,7 +851,7 @@ async function routingPage() {
     const shown = rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
     render(list,
       h('p', { class: 'count-line' }, `共 ${rows.length} 条规则`),
-      table([
+      grid([
         { label: '类别', cell: (r) => [h('code', {}, r.category), ' ', r.category_name ?? ''] },
         { label: '区划', cell: (r) => r.region_name ?? r.region },
         { label: '主办单位', cell: (r) => r.lead_name ?? r.lead },
@@ -854,7 +870,8 @@ async function routingPage() {
     const form = h('form', { class: 'card edit', novalidate: true, 'aria-label': creating ? '新增规则' : '编辑规则' },
       h('h2', {}, creating ? '新增规则' : `编辑规则：${rule.category} ${rule.category_name ?? ''}`),
       field('类别代码', input('category', rule?.category, { readonly: !creating }), '类别代码、大类代码（如 SJ-01）或 * 表示全部类别'),
-      field('区划', select('region', [['', '（请选择）'], ...regions.options(['district', 'town', 'area', 'village', 'grid'])], rule?.region ?? region.value, { disabled: !creating })),
+      field('区划', select('region', creating ? [['', '（请选择）'], ...regions.options(['district', 'town', 'area', 'village'])]
+        : [[rule.region, `${rule.region_name ?? regions.name(rule.region)}（${rule.region}）`]], rule?.region ?? region.value, { disabled: !creating })),
       field('主办单位', select('lead', [['', '（请选择）'], ...unitOptions([rule?.lead], rule?.region)], rule?.lead)),
       field('协办单位', select('assists', unitOptions(rule?.assists ?? [], rule?.region), null, { multiple: true, size: 6 }), '按住 Ctrl 可多选'),
       checkbox('立案后自动派遣（无需派遣员）', 'auto_dispatch', rule?.auto_dispatch ?? false),
