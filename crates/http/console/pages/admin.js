@@ -734,7 +734,7 @@ async function calendarPage() {
         'aria-label': `${month}月${d}日 星期${WEEK[(weekday(date) + 6) % 7]}：${text}。点击改为${next}`, title: `${text}，点击改为${next}`,
         onclick: () => toggle(date) },
       h('span', { class: 'num' }, d),
-      h('span', { class: 'what' }, { holiday: info?.name ?? '休', makeup: '班', rest: '休', work: '' }[kind])));
+      h('span', { class: 'what' }, { holiday: info?.name ?? '休', makeup: `班 · ${info?.name}`, rest: '休', work: '' }[kind])));
     }
     const status = holidays.years[String(year)];
     render(monthBox,
