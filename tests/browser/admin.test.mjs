@@ -67,6 +67,21 @@ test('the admin creates a user with the form, who then logs in', async () => {
   await login(other, 'zhao.operator');
   assert.equal(new URL(other.url()).pathname, '/');
   assert.match(await other.textContent('header .who'), /赵新受理（受理员）/);
+
+  // 停用 asks first; cancelling changes nothing, confirming ends the user's session.
+  await row.click();
+  const edit = page.locator('form[aria-label="编辑用户"]');
+  await edit.locator('[name=active]').uncheck();
+  await edit.locator('button[type=submit]').click();
+  await page.locator('dialog.confirm button:text("取消")').click();
+  assert.equal((await apiInPage(other, '/api/v1/auth/me')).status, 200, 'cancelled: still active');
+  await edit.locator('button[type=submit]').click();
+  await page.locator('dialog.confirm button:text("停用")').click();
+  await page.waitForSelector('.toast:has-text("已保存“zhao.operator”")');
+  assert.match(await page.locator('table.grid tr', { hasText: 'zhao.operator' }).textContent(), /停用/);
+  expectStatus(other, 401);
+  assert.equal((await apiInPage(other, '/api/v1/auth/me')).status, 401, 'a deactivated user is signed out');
+  assertClean(page);
   assertClean(other);
 });
 
