@@ -16,14 +16,15 @@ export class ApiError extends Error {
 
 /**
  * Calls the API with the session cookie. `body` is sent as JSON, a FormData as multipart, a
- * Blob or File (an uploaded CSV or GeoJSON) as it is.
+ * Blob (a File) as its raw bytes with its own type.
  * Returns the parsed JSON (null for 204). A lost session sends the user to the login page.
  */
 export async function api(path, { method = 'GET', body, signal } = {}) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrf;
   let payload;
-  if (body instanceof FormData || body instanceof Blob) payload = body;
+  if (body instanceof FormData) payload = body;
+  else if (body instanceof Blob) { headers['Content-Type'] = body.type || 'application/octet-stream'; payload = body; }
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin', signal });
   if (res.status === 401) {
