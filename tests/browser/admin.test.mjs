@@ -160,6 +160,12 @@ test('the admin changes the lead unit of a routing rule', async () => {
   const rule = rules.body.items.find((r) => r.region === '310115137');
   assert.equal(rule.lead, '310115137-cgzd');
   assert.deepEqual(rule.assists, []);
+  // Deleting asks first.
+  await page.locator('form[aria-label="编辑规则"] button:text("删除规则")').click();
+  await page.locator('dialog.confirm button:text("删除")').click();
+  await page.waitForSelector('.toast:has-text("已删除规则")');
+  const left = await apiInPage(page, '/api/v1/admin/routing-rules?region=310115137&category=06010');
+  assert.ok(!left.body.items.some((r) => r.region === '310115137'), 'the town rule is gone');
   assertClean(page);
 });
 
