@@ -10,6 +10,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = body?.error?.code ?? body?.code ?? 'http_' + status;
     this.field = body?.error?.field ?? body?.field ?? null;
+    this.details = body?.error?.details ?? null;
   }
 }
 

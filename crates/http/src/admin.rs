@@ -37,10 +37,16 @@ fn admin(actor: &Actor) -> ApiResult<()> {
     require_role(actor, &[Role::Admin], "进行系统管理")
 }
 
+/// Every region, with `has_boundary` so the console can show which still lack an outline.
 async fn list_regions(State(state): State<AppState>, CurrentUser(actor): CurrentUser) -> ApiResult<Json<Value>> {
     admin(&actor)?;
     let reference = state.reference().await?;
-    let items: Vec<&Region> = reference.regions.iter().collect();
+    let places = state.places().await?;
+    let items: Vec<Value> = reference
+        .regions
+        .iter()
+        .map(|r: &Region| json!({"code": r.code, "name": r.name, "level": r.level, "parent": r.parent, "has_boundary": places.index.contains(&r.code)}))
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 
@@ -143,6 +149,21 @@ async fn check_scope(state: &AppState, roles: &[Role], unit: Option<&str>, regio
     Ok(())
 }
 
+/// Longest 姓名 shown in lists and timelines.
+const MAX_DISPLAY_NAME: usize = 40;
+
+/// The name people see on cases and in the audit log: required, trimmed, short.
+fn checked_display_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid("field_required", "display_name", "姓名（display_name）不能为空"));
+    }
+    if name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(ApiError::invalid("text_too_long", "display_name", format!("姓名（display_name）至多{MAX_DISPLAY_NAME}个字")));
+    }
+    Ok(name.to_string())
+}
+
 pub fn valid_username(name: &str) -> bool {
     (2..=40).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
@@ -156,6 +177,7 @@ async fn create_user(
     if !valid_username(&body.username) {
         return Err(ApiError::invalid("invalid_username", "username", "用户名（username）须为2至40位字母、数字、- _ ."));
     }
+    let display_name = checked_display_name(&body.display_name)?;
     if body.password.chars().count() < MIN_PASSWORD {
         return Err(ApiError::invalid("weak_password", "password", format!("密码（password）至少{MIN_PASSWORD}位")));
     }
@@ -163,7 +185,7 @@ async fn create_user(
     let password_hash = hash_password(body.password).await.map_err(|_| ApiError::internal())?;
     let user = NewUser {
         username: body.username,
-        display_name: body.display_name,
+        display_name,
         password_hash,
         roles: body.roles,
         unit: body.unit,
@@ -209,6 +231,7 @@ async fn update_user(
     if current.roles.iter().any(|r| !r.is_staff()) {
         return Err(ApiError::invalid("channel_user", "id", "接入渠道账号由 API 密钥管理（/api/v1/admin/apikeys），不能修改"));
     }
+    let display_name = body.display_name.as_deref().map(checked_display_name).transpose()?;
     let roles = body.roles.clone().unwrap_or(current.roles.clone());
     let unit = body.unit.clone().unwrap_or(current.unit.clone());
     let region = body.region.clone().unwrap_or(current.region.clone());
@@ -224,7 +247,7 @@ async fn update_user(
         None => None,
     };
     let patch = UserPatch {
-        display_name: body.display_name,
+        display_name,
         password_hash,
         roles: body.roles,
         unit: body.unit,

@@ -244,7 +244,7 @@ fn base_document() -> Value {
                     "into": {"type": "integer", "description": "merge：主案件 id"},
                     "satisfaction": {"enum": ["satisfied", "basically_satisfied", "dissatisfied"]}}},
                 "User": {"type": "object", "required": ["username", "display_name", "password", "roles"], "properties": {
-                    "username": {"type": "string"}, "display_name": {"type": "string"}, "password": {"type": "string", "minLength": 8},
+                    "username": {"type": "string"}, "display_name": {"type": "string", "minLength": 1, "maxLength": 40}, "password": {"type": "string", "minLength": 8},
                     "roles": {"type": "array", "items": {"enum": roles}}, "unit": {"type": "string"}, "region": {"type": "string"}}}
             }
         },
@@ -281,7 +281,7 @@ fn base_document() -> Value {
             "/api/v1/attachments/{id}": {"get": {"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "tags": ["附件"], "summary": "下载照片", "security": [{"bearer": []}],
                 "responses": {"200": {"description": "图片"}, "401": error_response("未登录"), "404": error_response("不存在或无权查看")}}},
             "/api/v1/admin/regions": {
-                "get": op("管理", "区划列表", true, None, ("200", "{items}"), &[("403", "非管理员")]),
+                "get": op("管理", "区划列表（含 has_boundary：是否已导入边界）", true, None, ("200", "{items}"), &[("403", "非管理员")]),
                 "post": op("管理", "新增或修改区划", true, Some(json!({"type": "object", "required": ["code", "name", "level"]})), ("200", "区划"), &[("403", "非管理员"), ("422", "代码或上级不合法")])},
             "/api/v1/admin/units": {
                 "get": op("管理", "单位列表（含编码）", true, None, ("200", "{items}"), &[("403", "非管理员")]),

@@ -270,6 +270,20 @@ impl LocateIndex {
         self.best_in(tree, at).map(|id| self.codes.get(id))
     }
 
+    /// Whether the region with this code has a boundary in the index (codes are kept sorted).
+    pub fn contains(&self, code: &str) -> bool {
+        let (mut lo, mut hi) = (0, self.codes.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.codes.get(to_u32(mid)).cmp(code) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+
     /// Number of regions indexed.
     pub fn len(&self) -> usize {
         self.codes.len()
@@ -537,6 +551,22 @@ mod tests {
             .filter(|(level, _, _)| *level == deepest)
             .min_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(b.2)))
             .map(|(level, _, code)| (code.clone(), level))
+    }
+
+    #[test]
+    fn knows_which_codes_have_a_boundary() {
+        let index = grids(vec![
+            ("310115137001003", rect(2.0, 0.0, 3.0, 1.0)),
+            ("310115137001001", rect(0.0, 0.0, 1.0, 1.0)),
+            ("310115137001002", rect(1.0, 0.0, 2.0, 1.0)),
+        ]);
+        for c in ["310115137001001", "310115137001002", "310115137001003"] {
+            assert!(index.contains(c), "{c}");
+        }
+        for c in ["310115137001", "310115137001004", "", "310115137001000"] {
+            assert!(!index.contains(c), "{c}");
+        }
+        assert!(!grids(vec![]).contains("310115137001001"));
     }
 
     #[test]
