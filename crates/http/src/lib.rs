@@ -13,6 +13,7 @@ pub mod console;
 mod intake;
 mod error;
 mod json;
+mod maps;
 mod meta;
 pub mod open311;
 mod places;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(meta::routes())
         .merge(places::routes())
+        .merge(maps::routes())
         .merge(routing::routes())
         .merge(open311::admin_routes())
         .merge(search::routes())

@@ -384,7 +384,7 @@ mod tests {
         let doc = parse(&svg);
         let marker = by_class(&doc, "marker");
         assert_eq!(marker.len(), 1);
-        let c = marker[0].children().filter(|n| n.tag_name().name() == "circle").next_back().unwrap();
+        let c = marker[0].children().rfind(|n| n.tag_name().name() == "circle").unwrap();
         assert_eq!(c.attribute("cx"), Some("400"));
     }
 
@@ -403,7 +403,7 @@ mod tests {
         let vb: Vec<f64> = doc.root_element().attribute("viewBox").unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
         let proj = Projection { min_lon: bbox[0], min_lat: bbox[1], max_lon: bbox[2], max_lat: bbox[3], width: vb[2], height: vb[3] };
         let marker = by_class(&doc, "marker")[0];
-        let c = marker.children().filter(|n| n.tag_name().name() == "circle").next_back().unwrap();
+        let c = marker.children().rfind(|n| n.tag_name().name() == "circle").unwrap();
         let (lon, lat) = proj.unproject(c.attribute("cx").unwrap().parse().unwrap(), c.attribute("cy").unwrap().parse().unwrap());
         assert!((lon - 121.61).abs() < 1e-4 && (lat - 31.01).abs() < 1e-4);
     }

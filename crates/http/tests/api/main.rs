@@ -14,6 +14,7 @@ mod open311;
 mod open311_clients;
 mod open311_schema;
 mod intake;
+mod maps;
 mod places;
 mod refusals;
 mod scope;
