@@ -9,6 +9,7 @@ mod auth;
 mod classifier;
 mod concurrency;
 mod console;
+mod dashboard;
 mod flows;
 mod open311;
 mod open311_clients;

@@ -94,7 +94,7 @@ pub async fn figures(pool: &AnyPool, q: &DashboardQuery) -> Result<DashboardFigu
         days.entry(d).or_default().filed = n;
     }
 
-    let mut sql = Sql::new(&format!("SELECT COUNT(*), COALESCE(SUM(CASE WHEN watch_due_at < "));
+    let mut sql = Sql::new("SELECT COUNT(*), COALESCE(SUM(CASE WHEN watch_due_at < ");
     sql.arg(Arg::Int(q.now));
     sql.push(&format!(" THEN 1 ELSE 0 END), 0) FROM cases WHERE {OPEN}"));
     push_where(&mut sql, &q.regions, scope);
