@@ -9,10 +9,13 @@ mod audit;
 mod auth;
 mod cases;
 mod classifier;
+mod dashboard;
 pub mod console;
 mod intake;
 mod error;
 mod json;
+mod live;
+mod maps;
 mod meta;
 pub mod open311;
 mod places;
@@ -52,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(meta::routes())
         .merge(places::routes())
+        .merge(maps::routes())
+        .merge(dashboard::routes())
         .merge(routing::routes())
         .merge(open311::admin_routes())
         .merge(search::routes())
@@ -61,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .merge(places::import_routes(state.config.max_import_bytes))
         .merge(open311::routes(max_upload))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        // Server-sent events stay open: outside the request timeout.
+        .merge(live::routes())
         .layer(axum::middleware::from_fn(console::security_headers))
         // Pages, scripts, SVG and JSON shrink 3–5× for clients that ask (never SSE or photos).
         .layer(tower_http::compression::CompressionLayer::new())

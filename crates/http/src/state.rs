@@ -174,6 +174,8 @@ pub struct AppState {
     places: Arc<RwLock<Arc<Places>>>,
     /// The active classifier model (智能分拨), see [`crate::classifier`].
     pub(crate) classifier: crate::classifier::Slot,
+    /// The change feed of live pages (server-sent events).
+    pub(crate) live: Arc<crate::live::Hub>,
 }
 
 impl AppState {
@@ -189,6 +191,7 @@ impl AppState {
             reference: Arc::new(RwLock::new(Arc::new(reference))),
             places: Arc::new(RwLock::new(Arc::new(places))),
             classifier: Default::default(),
+            live: Default::default(),
         })
     }
 

@@ -159,6 +159,19 @@ pub trait Store: Send + Sync + 'static {
     /// The newest `limit` cases' descriptions with their settled category, for retraining.
     async fn classifier_training_texts(&self, limit: i64) -> Result<Vec<(String, String)>>;
 
+    // --- dashboard (大屏) ---
+    /// Open cases (not closed, voided or merged) per region code, within `regions` (code
+    /// prefixes) and the asker's scope.
+    async fn open_cases_by_region(&self, regions: &[String], scope: Option<&ScopeFilter>) -> Result<Vec<(String, i64)>>;
+    /// Day counts, open and overdue totals, category breakdown and overdue list, aggregated in
+    /// the database.
+    async fn dashboard_figures(&self, query: &DashboardQuery) -> Result<DashboardFigures>;
+    /// Cases in `regions` with a lead unit changed since `since`, and all open ones: those whose
+    /// tasks can have fallen due since then (按期处置率).
+    async fn task_cases(&self, regions: &[String], scope: Option<&ScopeFilter>, since: Millis) -> Result<Vec<Case>>;
+    /// The newest case event's id (0 for none): changes whenever a case is created or changes.
+    async fn latest_case_event(&self) -> Result<i64>;
+
     // --- audit ---
     /// Walks the whole chain: every link, every record's hash, every case event's digest.
     async fn verify_audit(&self) -> Result<audit::AuditReport>;

@@ -341,3 +341,59 @@ pub struct SuspectRecord {
     /// other case is a later report that may repeat this one.
     pub earlier: bool,
 }
+
+/// What the 大屏 asks for (see `Store::dashboard_figures`).
+#[derive(Debug, Clone, Default)]
+pub struct DashboardQuery {
+    /// Region code prefixes (`RegionTree::scope_prefixes` of the region shown).
+    pub regions: Vec<String>,
+    /// The asker's scope, when it restricts more than the region does.
+    pub scope: Option<ScopeFilter>,
+    pub now: Millis,
+    /// Start of the earliest day counted (the trend's first day or the month's, whichever is earlier).
+    pub since: Millis,
+    /// Start of the category breakdown's period.
+    pub categories_since: Millis,
+    pub top_categories: i64,
+    pub overdue_limit: i64,
+}
+
+/// Counts of one local (Shanghai) day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayCounts {
+    /// 上报: cases reported that day.
+    pub reported: i64,
+    /// 立案
+    pub filed: i64,
+    /// 结案
+    pub closed: i64,
+}
+
+/// An open case past its running clock's deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueCase {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub category: String,
+    pub region_code: String,
+    pub lead_unit: Option<String>,
+    pub description: String,
+    pub address: Option<String>,
+    pub due_at: Millis,
+    pub created_at: Millis,
+}
+
+/// The 大屏's figures as the database computes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardFigures {
+    /// (local day number = (ms + 8 h) / 1 day, counts) for days with anything, oldest first.
+    pub days: Vec<(i64, DayCounts)>,
+    /// Open cases (not closed, voided or merged) and those of them past due.
+    pub open: i64,
+    pub overdue: i64,
+    /// (category code, cases reported since `categories_since`), most first.
+    pub categories: Vec<(String, i64)>,
+    /// Most overdue first.
+    pub overdue_cases: Vec<OverdueCase>,
+}

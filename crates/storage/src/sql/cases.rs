@@ -265,7 +265,7 @@ pub async fn events(pool: &AnyPool, case_id: i64) -> Result<Vec<StoredEvent>> {
 /// The cases lying in any of the regions given as code prefixes (see
 /// `RegionTree::scope_prefixes`): each prefix becomes an equality on the column of its level, so
 /// the matching `(level, created_at)` index yields the rows already in order.
-fn push_regions(sql: &mut Sql, prefixes: &[String]) {
+pub(super) fn push_regions(sql: &mut Sql, prefixes: &[String]) {
     let mut terms: Vec<(&str, &str)> = Vec::new();
     for p in prefixes {
         let column = match (p.len(), p.bytes().all(|b| b.is_ascii_digit())) {
@@ -292,7 +292,7 @@ fn push_regions(sql: &mut Sql, prefixes: &[String]) {
     sql.push(")");
 }
 
-fn push_unit(sql: &mut Sql, unit: &str) {
+pub(super) fn push_unit(sql: &mut Sql, unit: &str) {
     sql.push("id IN (SELECT case_id FROM case_units WHERE unit_code = ").arg(Arg::Text(unit.to_string())).push(")");
 }
 

@@ -7,6 +7,7 @@ mod bind;
 mod cases;
 mod channels;
 mod classifier;
+mod dashboard;
 mod import;
 mod intake;
 mod places;
@@ -402,6 +403,22 @@ impl Store for SqlStore {
 
     async fn classifier_training_texts(&self, limit: i64) -> Result<Vec<(String, String)>> {
         classifier::training_texts(&self.pool, limit).await
+    }
+
+    async fn open_cases_by_region(&self, regions: &[String], scope: Option<&ScopeFilter>) -> Result<Vec<(String, i64)>> {
+        dashboard::open_cases_by_region(&self.pool, regions, scope).await
+    }
+
+    async fn dashboard_figures(&self, query: &DashboardQuery) -> Result<DashboardFigures> {
+        dashboard::figures(&self.pool, query).await
+    }
+
+    async fn task_cases(&self, regions: &[String], scope: Option<&ScopeFilter>, since: Millis) -> Result<Vec<Case>> {
+        dashboard::task_cases(&self.pool, regions, scope, since).await
+    }
+
+    async fn latest_case_event(&self) -> Result<i64> {
+        dashboard::latest_case_event(&self.pool).await
     }
 
     async fn verify_audit(&self) -> Result<AuditReport> {
