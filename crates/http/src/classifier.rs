@@ -67,7 +67,19 @@ pub fn routes() -> Router<AppState> {
 /// town has hundreds of categories and the weights grow with features × categories.
 fn platform_options() -> TrainOptions {
     TrainOptions {
-        features: FeatureConfig { word_ngrams: 1, char_min: 1, char_max: 2, min_df: 2, max_features: 10_000, word_weight: 1.0, hmm: false },
+        features: FeatureConfig {
+            word_ngrams: 1,
+            char_min: 1,
+            char_max: 2,
+            min_df: 2,
+            max_features: 10_000,
+            word_weight: 1.0,
+            hmm: false,
+            // Case descriptions have no title line.
+            title_weight: 0.0,
+            title_word_ngrams: 0,
+            title_char_max: 0,
+        },
         calibration_folds: 3,
         quantise: true,
         ..TrainOptions::default()

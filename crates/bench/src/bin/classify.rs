@@ -98,6 +98,13 @@ struct Settings {
     /// Cut with jieba's HMM for unknown words (default: dictionary words only).
     #[arg(long)]
     hmm: bool,
+    /// Weight of the title block (0: none).
+    #[arg(long)]
+    title_weight: Option<f32>,
+    #[arg(long)]
+    title_word_ngrams: Option<u8>,
+    #[arg(long)]
+    title_char_max: Option<u8>,
     #[arg(long)]
     calibration_folds: Option<usize>,
 }
@@ -113,6 +120,9 @@ impl Settings {
             max_features: self.max_features.unwrap_or(d.features.max_features),
             word_weight: self.word_weight.unwrap_or(d.features.word_weight),
             hmm: self.hmm || d.features.hmm,
+            title_weight: self.title_weight.unwrap_or(d.features.title_weight),
+            title_word_ngrams: self.title_word_ngrams.unwrap_or(d.features.title_word_ngrams),
+            title_char_max: self.title_char_max.unwrap_or(d.features.title_char_max),
         };
         let svm = SvmConfig { c: self.c.unwrap_or(d.svm.c), balanced: !self.unbalanced && d.svm.balanced, ..d.svm };
         TrainOptions { features: f, svm, calibration_folds: self.calibration_folds.unwrap_or(d.calibration_folds), ..d }
