@@ -98,6 +98,9 @@ struct Settings {
     /// Cut with jieba's HMM for unknown words (default: dictionary words only).
     #[arg(long)]
     hmm: bool,
+    /// Cut words from at most this many leading characters (0: all).
+    #[arg(long)]
+    word_chars: Option<u32>,
     /// Weight of the title block (0: none).
     #[arg(long)]
     title_weight: Option<f32>,
@@ -120,6 +123,7 @@ impl Settings {
             max_features: self.max_features.unwrap_or(d.features.max_features),
             word_weight: self.word_weight.unwrap_or(d.features.word_weight),
             hmm: self.hmm || d.features.hmm,
+            word_chars: self.word_chars.unwrap_or(d.features.word_chars),
             title_weight: self.title_weight.unwrap_or(d.features.title_weight),
             title_word_ngrams: self.title_word_ngrams.unwrap_or(d.features.title_word_ngrams),
             title_char_max: self.title_char_max.unwrap_or(d.features.title_char_max),

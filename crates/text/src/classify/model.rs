@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calibration::{fit_temperature, softmax};
-use super::features::{prefetch, sublinear, FeatureConfig, Grams, SparseVec, Vocabulary};
+use super::features::{prefetch, split_title, sublinear, FeatureConfig, Grams, SparseVec, Vocabulary};
 use super::features::{GramTable, MAX_FEATURES};
 use super::training::{self, LinearModel, Rng, SvmConfig};
 use super::ClassifyError;
@@ -108,10 +108,18 @@ impl Classifier {
         }
         let xs: Vec<SparseVec> = grams.iter().map(|g| vocabulary.vector(g)).collect();
         drop(grams);
+        let full_weight = if options.svm.full_text_weight > 0.0 { options.svm.full_text_weight } else { 1.0 };
+        let weights: Vec<f32> = texts
+            .iter()
+            .map(|t| match split_title(t.as_ref().trim()) {
+                (title, rest) if !title.is_empty() && !rest.trim().is_empty() => full_weight,
+                _ => 1.0,
+            })
+            .collect();
         let classes = names.len();
-        let temperature = calibrate(&xs, &ys, classes, vocabulary.len(), options, progress);
+        let temperature = calibrate(&xs, &ys, &weights, classes, vocabulary.len(), options, progress);
         let mut done = 0;
-        let mut model = training::train(&xs, &ys, classes, vocabulary.len(), &options.svm, options.seed, &mut |_| {
+        let mut model = training::train(&xs, &ys, &weights, classes, vocabulary.len(), &options.svm, options.seed, &mut |_| {
             done += 1;
             progress(Stage::Fitting, done, classes);
         });
@@ -425,6 +433,7 @@ pub(crate) fn argmax(p: &[f32]) -> usize {
 fn calibrate(
     xs: &[SparseVec],
     ys: &[usize],
+    weights: &[f32],
     classes: usize,
     dims: usize,
     options: &TrainOptions,
@@ -441,7 +450,8 @@ fn calibrate(
     for fold in 0..folds {
         let (train_x, train_y): (Vec<SparseVec>, Vec<usize>) =
             (0..xs.len()).filter(|&i| fold_of[i] != fold).map(|i| (xs[i].clone(), ys[i])).unzip();
-        let model = training::train(&train_x, &train_y, classes, dims, &options.svm, options.seed, &mut |_| {
+        let train_w: Vec<f32> = (0..xs.len()).filter(|&i| fold_of[i] != fold).map(|i| weights[i]).collect();
+        let model = training::train(&train_x, &train_y, &train_w, classes, dims, &options.svm, options.seed, &mut |_| {
             done += 1;
             progress(Stage::Calibrating, done, folds * classes);
         });

@@ -29,7 +29,7 @@ fn quick() -> TrainOptions {
 
 #[test]
 fn features_hold_words_and_character_grams() {
-    let config = FeatureConfig { min_df: 1, ..FeatureConfig::default() };
+    let config = FeatureConfig { min_df: 1, word_ngrams: 2, ..FeatureConfig::default() };
     let seg = Segmenter::shared();
     let a = config.grams(seg, "渣土车抛洒");
     // 渣土车 + 抛洒 → 2 words + 1 bigram; 5 chars → 5 + 4 + 3 character grams.
@@ -117,7 +117,7 @@ fn counts_of_repeated_grams_do_not_depend_on_their_order() {
 #[test]
 fn tf_idf_vectors_are_unit_length_per_block() {
     let seg = Segmenter::shared();
-    let config = FeatureConfig { min_df: 1, word_weight: 1.0, ..FeatureConfig::default() };
+    let config = FeatureConfig { min_df: 1, word_ngrams: 2, word_weight: 1.0, ..FeatureConfig::default() };
     let docs: Vec<_> = ["垃圾堆放没人清理", "路灯不亮", "垃圾满溢"].iter().map(|t| config.grams(seg, t)).collect();
     let vocab = Vocabulary::build(&docs, &config);
     let v = vocab.vector(&docs[0]);
@@ -194,7 +194,13 @@ fn version_1_files_still_read() {
     // A v1 file: magic CYCLSv1, a header without the title block's fields, two blocks.
     let (texts, labels) = toy();
     let options = TrainOptions {
-        features: FeatureConfig { title_weight: 0.0, title_word_ngrams: 0, title_char_max: 0, ..FeatureConfig::default() },
+        features: FeatureConfig {
+            word_ngrams: 2,
+            title_weight: 0.0,
+            title_word_ngrams: 0,
+            title_char_max: 0,
+            ..FeatureConfig::default()
+        },
         ..quick()
     };
     let model = Classifier::train(&texts, &labels, &options, &mut |_, _, _| {}).unwrap();
@@ -283,5 +289,29 @@ fn progress_reaches_every_stage_end() {
     .unwrap();
     for stage in [Stage::Cutting, Stage::Calibrating, Stage::Fitting] {
         assert!(seen.contains(&stage), "{stage:?} in {seen:?}");
+    }
+}
+
+#[test]
+fn svm_variants_change_the_model_and_still_generalise() {
+    let (mut texts, mut labels) = toy();
+    // Some texts with a title line, for the full-text weight.
+    texts.push("垃圾没人清理\n幸福小区垃圾堆了很多天".into());
+    labels.push("环卫".into());
+    texts.push("路灯坏了\n东门路口路灯不亮".into());
+    labels.push("设施".into());
+    let base = SvmConfig { nb_scale: false, ..SvmConfig::default() };
+    let plain = Classifier::train(&texts, &labels, &TrainOptions { svm: base.clone(), ..quick() }, &mut |_, _, _| {}).unwrap();
+    for svm in [
+        SvmConfig { nb_scale: true, ..base.clone() },
+        SvmConfig { cnb_weight: 0.5, ..base.clone() },
+        SvmConfig { full_text_weight: 3.0, ..base.clone() },
+    ] {
+        let options = TrainOptions { svm: svm.clone(), ..quick() };
+        let model = Classifier::train(&texts, &labels, &options, &mut |_, _, _| {}).unwrap();
+        assert_ne!(model.to_bytes(), plain.to_bytes(), "{svm:?}");
+        assert_eq!(model.top("菜市场旁边垃圾成堆，没人清运", 1)[0].label, "环卫", "{svm:?}");
+        assert_eq!(model.top("人行道上摊贩占道经营", 1)[0].label, "市容", "{svm:?}");
+        assert_eq!(model.top("小区路灯坏了不亮", 1)[0].label, "设施", "{svm:?}");
     }
 }
