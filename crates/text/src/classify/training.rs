@@ -32,7 +32,7 @@ pub struct SvmConfig {
 
 impl Default for SvmConfig {
     fn default() -> Self {
-        SvmConfig { c: 1.0, tolerance: 0.1, max_epochs: 200, balanced: true, nb_scale: true, cnb_weight: 0.0, full_text_weight: 0.0 }
+        SvmConfig { c: 0.5, tolerance: 0.1, max_epochs: 200, balanced: true, nb_scale: true, cnb_weight: 0.0, full_text_weight: 0.0 }
     }
 }
 
@@ -85,6 +85,7 @@ impl Rng {
 
 /// Trains one binary SVM per class on `xs` (labels `ys` in `0..classes`), over `dims` features.
 /// `on_class` is told after each class.
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     xs: &[SparseVec],
     ys: &[usize],
