@@ -23,7 +23,7 @@ use chengyun_domain::category::CategoryCatalog;
 use chengyun_domain::demo::DemoTowns;
 use chengyun_domain::org::{Actor, Role};
 use chengyun_storage::{AuditActor, CaseClassification, ClassifierModelMeta, NewClassifierModel};
-use chengyun_text::classify::{Classifier, FeatureConfig, Metrics, TrainOptions};
+use chengyun_text::classify::{Classifier, FeatureConfig, Metrics, SvmConfig, TrainOptions};
 
 use crate::access::require_role;
 use crate::auth::CurrentUser;
@@ -67,7 +67,22 @@ pub fn routes() -> Router<AppState> {
 /// town has hundreds of categories and the weights grow with features × categories.
 fn platform_options() -> TrainOptions {
     TrainOptions {
-        features: FeatureConfig { word_ngrams: 1, char_min: 1, char_max: 2, min_df: 2, max_features: 10_000, word_weight: 1.0, hmm: false },
+        features: FeatureConfig {
+            word_ngrams: 1,
+            char_min: 1,
+            char_max: 2,
+            min_df: 2,
+            max_features: 10_000,
+            word_weight: 1.0,
+            hmm: false,
+            word_chars: 0,
+            // Case descriptions have no title line.
+            title_weight: 0.0,
+            title_word_ngrams: 0,
+            title_char_max: 0,
+        },
+        // The settings these models were measured with (docs/classifier.md, 'In the platform').
+        svm: SvmConfig { c: 2.0, nb_scale: false, ..SvmConfig::default() },
         calibration_folds: 3,
         quantise: true,
         ..TrainOptions::default()

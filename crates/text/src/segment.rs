@@ -61,7 +61,7 @@ impl Default for Segmenter {
 
 /// False for whitespace and punctuation-only tokens.
 fn is_content(token: &str) -> bool {
-    token.chars().any(char::is_alphanumeric)
+    token.chars().any(crate::classify::is_alphanumeric)
 }
 
 #[cfg(test)]

@@ -98,8 +98,27 @@ struct Settings {
     /// Cut with jieba's HMM for unknown words (default: dictionary words only).
     #[arg(long)]
     hmm: bool,
+    /// Cut words from at most this many leading characters (0: all).
+    #[arg(long)]
+    word_chars: Option<u32>,
+    /// Weight of the title block (0: none).
+    #[arg(long)]
+    title_weight: Option<f32>,
+    #[arg(long)]
+    title_word_ngrams: Option<u8>,
+    #[arg(long)]
+    title_char_max: Option<u8>,
     #[arg(long)]
     calibration_folds: Option<usize>,
+    /// NB-SVM scaling on (true) or off (false).
+    #[arg(long)]
+    nb_scale: Option<bool>,
+    /// Weight of the complement naive Bayes weights added to the SVM's (0: none).
+    #[arg(long)]
+    cnb_weight: Option<f32>,
+    /// Weight of texts with a title line and a body in training (0 or 1: as the others).
+    #[arg(long)]
+    full_text_weight: Option<f32>,
 }
 
 impl Settings {
@@ -113,8 +132,19 @@ impl Settings {
             max_features: self.max_features.unwrap_or(d.features.max_features),
             word_weight: self.word_weight.unwrap_or(d.features.word_weight),
             hmm: self.hmm || d.features.hmm,
+            word_chars: self.word_chars.unwrap_or(d.features.word_chars),
+            title_weight: self.title_weight.unwrap_or(d.features.title_weight),
+            title_word_ngrams: self.title_word_ngrams.unwrap_or(d.features.title_word_ngrams),
+            title_char_max: self.title_char_max.unwrap_or(d.features.title_char_max),
         };
-        let svm = SvmConfig { c: self.c.unwrap_or(d.svm.c), balanced: !self.unbalanced && d.svm.balanced, ..d.svm };
+        let svm = SvmConfig {
+            c: self.c.unwrap_or(d.svm.c),
+            balanced: !self.unbalanced && d.svm.balanced,
+            nb_scale: self.nb_scale.unwrap_or(d.svm.nb_scale),
+            cnb_weight: self.cnb_weight.unwrap_or(d.svm.cnb_weight),
+            full_text_weight: self.full_text_weight.unwrap_or(d.svm.full_text_weight),
+            ..d.svm
+        };
         TrainOptions { features: f, svm, calibration_folds: self.calibration_folds.unwrap_or(d.calibration_folds), ..d }
     }
 }

@@ -19,7 +19,8 @@ mod tests;
 
 pub use calibration::{fit_temperature, softmax};
 pub use dataset::{read_csv, LabelledTexts};
-pub use features::{normalise, FeatureConfig};
+pub(crate) use features::is_alphanumeric;
+pub use features::{normalise, split_title, FeatureConfig};
 pub use metrics::{ClassScore, Metrics};
 pub use model::{Classifier, Prediction, Stage, Suggestion, TrainOptions};
 pub use training::SvmConfig;

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::calibration::{fit_temperature, softmax};
-use super::features::{FeatureConfig, Grams, HashIndex, SparseVec, Vocabulary};
+use super::features::{prefetch, split_title, sublinear, FeatureConfig, Grams, SparseVec, Vocabulary};
+use super::features::{GramTable, MAX_FEATURES};
 use super::training::{self, LinearModel, Rng, SvmConfig};
 use super::ClassifyError;
 use crate::Segmenter;
@@ -70,7 +71,7 @@ pub struct Classifier {
     labels: Vec<String>,
     options: TrainOptions,
     vocabulary: Vocabulary,
-    model: LinearModel,
+    scorer: Scorer,
     temperature: f32,
 }
 
@@ -107,10 +108,18 @@ impl Classifier {
         }
         let xs: Vec<SparseVec> = grams.iter().map(|g| vocabulary.vector(g)).collect();
         drop(grams);
+        let full_weight = if options.svm.full_text_weight > 0.0 { options.svm.full_text_weight } else { 1.0 };
+        let weights: Vec<f32> = texts
+            .iter()
+            .map(|t| match split_title(t.as_ref().trim()) {
+                (title, rest) if !title.is_empty() && !rest.trim().is_empty() => full_weight,
+                _ => 1.0,
+            })
+            .collect();
         let classes = names.len();
-        let temperature = calibrate(&xs, &ys, classes, vocabulary.len(), options, progress);
+        let temperature = calibrate(&xs, &ys, &weights, classes, vocabulary.len(), options, progress);
         let mut done = 0;
-        let mut model = training::train(&xs, &ys, classes, vocabulary.len(), &options.svm, options.seed, &mut |_| {
+        let mut model = training::train(&xs, &ys, &weights, classes, vocabulary.len(), &options.svm, options.seed, &mut |_| {
             done += 1;
             progress(Stage::Fitting, done, classes);
         });
@@ -118,7 +127,8 @@ impl Classifier {
             let (q, scales) = quantise(&model);
             model.weights = dequantise(&q, &scales);
         }
-        Ok(Classifier { labels: names, options: options.clone(), vocabulary, model, temperature })
+        let scorer = Scorer::new(&vocabulary.idf, &model);
+        Ok(Classifier { labels: names, options: options.clone(), vocabulary, scorer, temperature })
     }
 
     pub fn labels(&self) -> &[String] {
@@ -145,14 +155,24 @@ impl Classifier {
 
     /// The probability of each label (in [`Classifier::labels`] order); sums to 1.
     pub fn probabilities(&self, text: &str) -> Vec<f32> {
+        softmax(&self.scores(text), self.temperature)
+    }
+
+    /// Decision value of each label (in [`Classifier::labels`] order).
+    pub fn scores(&self, text: &str) -> Vec<f32> {
         let grams: Grams = self.options.features.grams(Segmenter::shared(), text);
-        let x = self.vocabulary.vector(&grams);
-        softmax(&self.model.scores(&x), self.temperature)
+        self.scorer.scores(&self.vocabulary, &grams)
     }
 
     /// Index of the most probable label.
     pub fn predict_index(&self, text: &str) -> usize {
-        argmax(&self.probabilities(text))
+        argmax(&self.scores(text))
+    }
+
+    /// The vocabulary and the linear model (as training has them), for tests.
+    #[cfg(test)]
+    pub(crate) fn parts(&self) -> (&Vocabulary, LinearModel) {
+        (&self.vocabulary, self.scorer.model())
     }
 
     /// The `k` most probable labels, most probable first.
@@ -177,8 +197,9 @@ impl Classifier {
             labels: self.labels.clone(),
             options: self.options.clone(),
             temperature: self.temperature,
-            word_features: self.vocabulary.words.len() as u32,
-            char_features: self.vocabulary.chars.len() as u32,
+            word_features: self.vocabulary.tables[0].len() as u32,
+            char_features: self.vocabulary.tables[1].len() as u32,
+            title_features: self.vocabulary.tables[2].len() as u32,
         };
         let json = serde_json::to_vec(&header).expect("header serialises");
         let dims = self.vocabulary.len();
@@ -186,26 +207,27 @@ impl Classifier {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
         out.extend_from_slice(&json);
-        for index in [&self.vocabulary.words, &self.vocabulary.chars] {
-            for h in hashes_by_index(index, &self.vocabulary) {
+        for table in &self.vocabulary.tables {
+            for h in table.hashes() {
                 out.extend_from_slice(&h.to_le_bytes());
             }
         }
         for v in &self.vocabulary.idf {
             out.extend_from_slice(&v.to_le_bytes());
         }
+        let model = self.scorer.model();
         if self.options.quantise {
-            let (q, scales) = quantise(&self.model);
+            let (q, scales) = quantise(&model);
             out.extend(q.iter().map(|&v| v as u8));
             for v in &scales {
                 out.extend_from_slice(&v.to_le_bytes());
             }
         } else {
-            for v in &self.model.weights {
+            for v in &model.weights {
                 out.extend_from_slice(&v.to_le_bytes());
             }
         }
-        for v in &self.model.bias {
+        for v in &model.bias {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out
@@ -213,30 +235,35 @@ impl Classifier {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Classifier, ClassifyError> {
         let bad = |why: &str| ClassifyError::Format(why.to_owned());
-        let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("不是 chengyun 分类模型文件（文件头不符）"))?;
+        // v1 (before the title block) reads as a model without one.
+        let rest = bytes
+            .strip_prefix(MAGIC)
+            .or_else(|| bytes.strip_prefix(MAGIC_V1))
+            .ok_or_else(|| bad("不是 chengyun 分类模型文件（文件头不符）"))?;
         let mut r = Reader(rest);
         let len = u32::from_le_bytes(r.take(4).ok_or_else(|| bad("文件过短"))?.try_into().expect("4 bytes")) as usize;
         let header: Header = serde_json::from_slice(r.take(len).ok_or_else(|| bad("文件过短"))?)
             .map_err(|e| bad(&format!("模型头无法解析：{e}")))?;
-        let (nw, nc) = (header.word_features as usize, header.char_features as usize);
+        let counts = [header.word_features, header.char_features, header.title_features].map(|n| n as usize);
         let classes = header.labels.len();
-        let dims = nw + nc;
+        let dims: usize = counts.iter().sum();
         let weight_bytes = if header.options.quantise { dims * classes + classes * 4 } else { dims * classes * 4 };
-        let need = (nw + nc) * 8 + (dims + classes) * 4 + weight_bytes;
-        if r.0.len() != need || classes < 2 {
+        let need = dims * 8 + (dims + classes) * 4 + weight_bytes;
+        if r.0.len() != need || classes < 2 || dims > MAX_FEATURES {
             return Err(bad("模型文件长度与模型头不符（文件可能已损坏）"));
         }
-        let mut table = |n: usize, offset: usize| -> HashIndex {
-            let mut index = HashIndex::default();
-            index.reserve(n);
-            for i in 0..n {
-                let h = u64::from_le_bytes(r.take(8).expect("length checked").try_into().expect("8 bytes"));
-                index.insert(h, (offset + i) as u32);
-            }
-            index
-        };
-        let words = table(nw, 0);
-        let chars = table(nc, nw);
+        let mut offset = 0;
+        let tables = counts.map(|n| {
+            let hashes: Vec<u64> = r
+                .take(n * 8)
+                .expect("length checked")
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect();
+            let table = GramTable::new(hashes, offset as u32);
+            offset += n;
+            table
+        });
         let floats = |r: &mut Reader, n: usize| -> Vec<f32> {
             r.take(n * 4).expect("length checked").chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
         };
@@ -249,18 +276,15 @@ impl Classifier {
             floats(&mut r, dims * classes)
         };
         let bias = floats(&mut r, classes);
-        let vocabulary = Vocabulary { words, chars, idf, word_weight: header.options.features.word_weight };
-        Ok(Classifier {
-            labels: header.labels,
-            options: header.options,
-            vocabulary,
-            model: LinearModel { classes, weights, bias },
-            temperature: header.temperature,
-        })
+        let vocabulary = Vocabulary { tables, idf, weights: header.options.features.block_weights() };
+        let scorer = Scorer::new(&vocabulary.idf, &LinearModel { classes, weights, bias });
+        Ok(Classifier { labels: header.labels, options: header.options, vocabulary, scorer, temperature: header.temperature })
     }
 }
 
-const MAGIC: &[u8; 8] = b"CYCLSv1\0";
+/// v2: a third block of features (the title), counted by `title_features`.
+const MAGIC: &[u8; 8] = b"CYCLSv2\0";
+const MAGIC_V1: &[u8; 8] = b"CYCLSv1\0";
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -269,6 +293,8 @@ struct Header {
     temperature: f32,
     word_features: u32,
     char_features: u32,
+    #[serde(default)]
+    title_features: u32,
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -284,11 +310,93 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The table's hashes ordered by their feature index.
-fn hashes_by_index(index: &HashIndex, _v: &Vocabulary) -> Vec<u64> {
-    let mut pairs: Vec<(u32, u64)> = index.iter().map(|(&h, &i)| (i, h)).collect();
-    pairs.sort_unstable();
-    pairs.into_iter().map(|(_, h)| h).collect()
+/// Prediction's layout of the model: per feature its idf, then its class weights, in one
+/// contiguous row (aligned to 32 bytes), so a feature found in a text costs one cache line.
+#[derive(Clone, Debug)]
+struct Scorer {
+    classes: usize,
+    stride: usize,
+    /// Where row 0 starts in `data` (for the alignment).
+    start: usize,
+    data: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// How far ahead of its use a table slot or a row is asked for (memory latency over the work
+/// per n-gram).
+const AHEAD: usize = 12;
+
+impl Scorer {
+    fn new(idf: &[f32], model: &LinearModel) -> Scorer {
+        let k = model.classes;
+        let stride = k + 1;
+        let mut data = Vec::with_capacity(idf.len() * stride + 8);
+        let start = (8 - (data.as_ptr() as usize / 4) % 8) % 8;
+        data.resize(start, 0.0);
+        for (f, v) in idf.iter().enumerate() {
+            data.push(*v);
+            data.extend_from_slice(&model.weights[f * k..(f + 1) * k]);
+        }
+        Scorer { classes: k, stride, start, data, bias: model.bias.clone() }
+    }
+
+    /// The linear model back (for the file).
+    fn model(&self) -> LinearModel {
+        let weights = self.data[self.start..].chunks_exact(self.stride).flat_map(|row| row[1..].iter().copied()).collect();
+        LinearModel { classes: self.classes, weights, bias: self.bias.clone() }
+    }
+
+    #[inline]
+    fn row(&self, feature: u32) -> &[f32] {
+        let at = self.start + feature as usize * self.stride;
+        &self.data[at..at + self.stride]
+    }
+
+    /// Same as [`LinearModel::scores`] of [`Vocabulary::vector`], without building the vector:
+    /// each block's dot products are summed unnormalised and scaled once by its norm.
+    fn scores(&self, vocabulary: &Vocabulary, grams: &Grams) -> Vec<f32> {
+        let mut s = self.bias.clone();
+        let mut acc = vec![0.0f32; self.classes];
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        for (b, block) in grams.blocks().into_iter().enumerate() {
+            let table = &vocabulary.tables[b];
+            found.clear();
+            for &(h, _) in block.iter().take(AHEAD) {
+                table.prefetch(h);
+            }
+            for (j, &(h, tf)) in block.iter().enumerate() {
+                if let Some(&(ahead, _)) = block.get(j + AHEAD) {
+                    table.prefetch(ahead);
+                }
+                if let Some(i) = table.get(h) {
+                    found.push((i, tf));
+                }
+            }
+            for &(i, _) in found.iter().take(AHEAD) {
+                prefetch(&self.row(i)[0]);
+            }
+            acc.fill(0.0);
+            let mut norm = 0.0f32;
+            for (j, &(i, tf)) in found.iter().enumerate() {
+                if let Some(&(ahead, _)) = found.get(j + AHEAD) {
+                    prefetch(&self.row(ahead)[0]);
+                }
+                let row = self.row(i);
+                let v = sublinear(tf) * row[0];
+                norm += v * v;
+                for (a, w) in acc.iter_mut().zip(&row[1..]) {
+                    *a += v * w;
+                }
+            }
+            if norm > 0.0 {
+                let scale = vocabulary.weights[b] / norm.sqrt();
+                for (x, a) in s.iter_mut().zip(&acc) {
+                    *x += scale * a;
+                }
+            }
+        }
+        s
+    }
 }
 
 /// Per class: scale = max |w| / 127, weights as rounded multiples of it.
@@ -325,6 +433,7 @@ pub(crate) fn argmax(p: &[f32]) -> usize {
 fn calibrate(
     xs: &[SparseVec],
     ys: &[usize],
+    weights: &[f32],
     classes: usize,
     dims: usize,
     options: &TrainOptions,
@@ -341,7 +450,8 @@ fn calibrate(
     for fold in 0..folds {
         let (train_x, train_y): (Vec<SparseVec>, Vec<usize>) =
             (0..xs.len()).filter(|&i| fold_of[i] != fold).map(|i| (xs[i].clone(), ys[i])).unzip();
-        let model = training::train(&train_x, &train_y, classes, dims, &options.svm, options.seed, &mut |_| {
+        let train_w: Vec<f32> = (0..xs.len()).filter(|&i| fold_of[i] != fold).map(|i| weights[i]).collect();
+        let model = training::train(&train_x, &train_y, &train_w, classes, dims, &options.svm, options.seed, &mut |_| {
             done += 1;
             progress(Stage::Calibrating, done, folds * classes);
         });
