@@ -32,14 +32,44 @@ struct Args {
 struct Scenario {
     name: &'static str,
     user: &'static str,
-    /// Requests cycle through these paths.
+    /// Requests cycle through these paths — or, when `together`, each measured request is all of
+    /// them sent at once (a console page loading its parts), timed until the last answer.
     paths: Vec<String>,
+    together: bool,
 }
 
 impl Scenario {
     fn one(name: &'static str, user: &'static str, path: impl Into<String>) -> Self {
-        Scenario { name, user, paths: vec![path.into()] }
+        Scenario { name, user, paths: vec![path.into()], together: false }
     }
+    fn cycling(name: &'static str, user: &'static str, paths: Vec<String>) -> Self {
+        Scenario { name, user, paths, together: false }
+    }
+    fn page(name: &'static str, user: &'static str, paths: Vec<String>) -> Self {
+        Scenario { name, user, paths, together: true }
+    }
+}
+
+/// GETs every URL at once; fails unless all succeed.
+async fn get_all(client: &reqwest::Client, urls: &[String], token: &str) -> anyhow::Result<()> {
+    let mut set = tokio::task::JoinSet::new();
+    for url in urls {
+        let request = client.get(url).bearer_auth(token);
+        let url = url.clone();
+        set.spawn(async move {
+            let resp = request.send().await?;
+            let status = resp.status();
+            resp.bytes().await?;
+            if !status.is_success() {
+                bail!("{url}: {status}");
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        done??;
+    }
+    Ok(())
 }
 
 /// Two-word queries from the demo texts' vocabulary (problems, places, tails, feedback), common
@@ -75,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
 
     let mut tokens = std::collections::HashMap::new();
-    for user in ["admin", "operator", "handler", "village"] {
+    for user in ["admin", "operator", "handler", "village", "dispatcher", "leader"] {
         let resp = client
             .post(format!("{base}/api/v1/auth/login"))
             .json(&json!({"username": user, "password": args.password}))
@@ -103,11 +133,25 @@ async fn main() -> anyhow::Result<()> {
         Scenario::one("list, category=SJ-0102 (暴露垃圾), page 20", "operator", "/api/v1/cases?category=SJ-0102&page=20&page_size=50"),
         Scenario::one("list, handler's unit (城管中队)", "handler", "/api/v1/cases?page_size=50"),
         Scenario::one("list, village committee's area", "village", "/api/v1/cases?page_size=50"),
-        Scenario { name: "search, two words, whole town (admin, no scope)", user: "admin", paths: search_paths("") },
-        Scenario { name: "search, two words, 航头镇 operator's scope", user: "operator", paths: search_paths("") },
-        Scenario { name: "search, two words, village committee's area", user: "village", paths: search_paths("") },
-        Scenario { name: "search, two words, handler's unit", user: "handler", paths: search_paths("") },
-        Scenario { name: "search, two words + status=closed, page 3", user: "operator", paths: search_paths("&status=closed&page=3") },
+        Scenario::cycling("search, two words, whole town (admin, no scope)", "admin", search_paths("")),
+        Scenario::cycling("search, two words, 航头镇 operator's scope", "operator", search_paths("")),
+        Scenario::cycling("search, two words, village committee's area", "village", search_paths("")),
+        Scenario::cycling("search, two words, handler's unit", "handler", search_paths("")),
+        Scenario::cycling("search, two words + status=closed, page 3", "operator", search_paths("&status=closed&page=3")),
+        // The console's requests (issue #5), as its pages send them.
+        Scenario::one("console: 受理 workbench, 待受理 by urgency", "operator", "/api/v1/cases?status=reported&sort=urgency&page=1&page_size=20"),
+        Scenario::one("console: 立案 workbench, 待立案 by urgency", "operator", "/api/v1/cases?status=registered&sort=urgency&page=1&page_size=20"),
+        Scenario::one("console: 派遣 workbench, 待派遣 by urgency", "dispatcher", "/api/v1/cases?status=filed,returned&sort=urgency&page=1&page_size=20"),
+        Scenario::one("console: 结案 workbench, 待派核查 by urgency", "operator", "/api/v1/cases?status=processed&sort=urgency&page=1&page_size=20"),
+        Scenario::one("console: 大屏 figures (/api/v1/dashboard)", "leader", "/api/v1/dashboard"),
+        Scenario::one("console: 大屏 map of the town's 村/居, shaded", "leader", "/api/v1/map.svg?region=310115137&level=village&shade=open"),
+        Scenario::page("console: 大屏, whole load (figures, 3 charts, map at once)", "leader", vec![
+            "/api/v1/dashboard".into(),
+            "/api/v1/dashboard/trend.svg?width=560".into(),
+            "/api/v1/dashboard/categories.svg?width=560".into(),
+            "/api/v1/dashboard/units.svg?width=560".into(),
+            "/api/v1/map.svg?region=310115137&level=village&shade=open".into(),
+        ]),
     ];
 
     println!("database: {}  cases: {total}  requests per scenario: {}", store.backend().name(), args.requests);
@@ -118,9 +162,11 @@ async fn main() -> anyhow::Result<()> {
         let urls: Vec<String> = s.paths.iter().map(|p| format!("{base}{p}")).collect();
         let token = &tokens[s.user];
         let mut rows = Vec::new();
-        for url in &urls {
-            let body: Value = client.get(url).bearer_auth(token).send().await?.json().await?;
-            rows.push(body["total"].as_i64().unwrap_or(-1));
+        for url in urls.iter().filter(|_| !s.together) {
+            let body: Value = client.get(url).bearer_auth(token).send().await?.json().await.unwrap_or(Value::Null);
+            if let Some(total) = body["total"].as_i64() {
+                rows.push(total);
+            }
         }
         for i in 0..10 {
             client.get(&urls[i % urls.len()]).bearer_auth(token).send().await?.bytes().await?;
@@ -133,6 +179,11 @@ async fn main() -> anyhow::Result<()> {
         let mut times = Vec::with_capacity(args.requests);
         for i in 0..args.requests {
             let t = Instant::now();
+            if s.together {
+                get_all(&client, &urls, token).await.with_context(|| s.name)?;
+                times.push(t.elapsed());
+                continue;
+            }
             let resp = client.get(&urls[i % urls.len()]).bearer_auth(token).send().await?;
             let ok = resp.status().is_success();
             let _ = resp.bytes().await?;
@@ -169,5 +220,36 @@ async fn main() -> anyhow::Result<()> {
     }
     times.sort();
     println!("| case detail with timeline (random id) | {} | {} | {} | 1 |", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(*times.last().unwrap()));
+    if args.only.as_deref().is_some_and(|p| !"console: case page".starts_with(p)) {
+        return Ok(());
+    }
+    // The console's case page as a 派遣员 opens it: the case, then its routing proposal and
+    // similar cases at once. Random ids; those outside the dispatcher's town (404) are skipped.
+    let token = &tokens["dispatcher"];
+    let mut times = Vec::with_capacity(args.requests);
+    let mut seen = 0;
+    while times.len() < args.requests {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let id = 1 + (state % total as u64) as i64;
+        let t = Instant::now();
+        let resp = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(token).send().await?;
+        let status = resp.status();
+        let _ = resp.bytes().await?;
+        if status == reqwest::StatusCode::NOT_FOUND {
+            continue;
+        }
+        if !status.is_success() {
+            bail!("case {id}: {status}");
+        }
+        get_all(&client, &[format!("{base}/api/v1/cases/{id}/routing"), format!("{base}/api/v1/cases/{id}/similar")], token).await?;
+        seen += 1;
+        if seen > 10 {
+            times.push(t.elapsed());
+        }
+    }
+    times.sort();
+    println!("| console: case page (case, then routing and similar at once; random id in scope) | {} | {} | {} | 1 |", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(*times.last().unwrap()));
     Ok(())
 }
