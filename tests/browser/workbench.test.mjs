@@ -1,9 +1,11 @@
-// The office workbenches and the case page: one inspector's report walked through the loop in
-// the browser — 受理 from the queue by keyboard, 立案, 派遣 with the routing proposal, 结案 — with
-// the steps other roles take set up through the API; the refusal page; 案件查询.
+// The office workbenches and the case page: one inspector's report walked through the whole
+// loop in the browser, each role on its own page — 上报 on the phone, 受理 from the queue by
+// keyboard, 立案, 派遣 with the routing proposal, 接单 and 处置反馈 with a photo, 派核查, 核查 on
+// the phone, 结案; the refusal page; 案件查询.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, openPage, login, screenshot, assertClean, expectStatus, apiInPage } from './lib.mjs';
+import { png } from './fixtures.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
@@ -71,9 +73,32 @@ let walked;
 /** A 1×1 PNG, as a unit's photo. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
-test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the proposal, 结案', async () => {
+/** The inspector's phone (360 px, GPS at the demo point in 鹤鸣村83号网格). */
+let phone;
+async function inspectorPhone() {
+  if (!phone) {
+    phone = await openPage(browser, server.base, { phone: true });
+    await login(phone, 'inspector');
+  }
+  return phone;
+}
+
+test('one case walks the whole loop in the browser: 上报, 受理, 立案, 派遣, 反馈, 核查, 结案', async () => {
   const older = await report('沪南公路航头路口人行道暴露垃圾（较早）');
-  walked = await report('鹤沙路188号门口暴露垃圾，约一立方（浏览器测试）');
+  // 监督员: 上报 on the phone page — category, photo, the GPS place, a description.
+  const inspector = await inspectorPhone();
+  await inspector.goto(server.base + '/m/report');
+  await inspector.waitForSelector('.where .grid-name');
+  await inspector.fill('input[name=category-search]', '垃圾');
+  await inspector.locator('button.choice', { hasText: 'SJ-0102' }).click();
+  await inspector.setInputFiles('input[name=photos]', { name: 'scene.png', mimeType: 'image/png', buffer: png() });
+  await inspector.waitForSelector('figure.photo img');
+  await inspector.fill('textarea[name=description]', '鹤鸣村路口暴露垃圾，约一立方（浏览器测试）');
+  await inspector.click('form.report button[type=submit]');
+  await inspector.waitForSelector('.case-number');
+  const id = Number((await inspector.getAttribute('a[href^="/m/cases/"]', 'href')).split('/').pop());
+  walked = { id, number: await inspector.textContent('.case-number') };
+  assertClean(inspector);
   const row = (page, c) => page.locator(`tbody tr[data-id="${c.id}"]`);
 
   // 受理员: the queue lists both reports most urgent first, with lamps and time left.
@@ -172,8 +197,27 @@ test('a case walks the workbenches: 受理 by keyboard, 立案, 派遣 with the 
   await unit.waitForSelector('h3:text("处置照片") + .photos img');
   await unit.waitForFunction(() => [...document.querySelectorAll('.photos img')].every((i) => i.complete && i.naturalWidth > 0));
   assertClean(unit);
-  await act('operator', walked.id, { action: 'request_check' });
-  await act('inspector', walked.id, { action: 'check', passed: true });
+  // 受理员: 派核查 from the 结案 workbench's 待派核查 queue, by keyboard.
+  await page(operator, '/workbench/close?queue=processed');
+  await row(operator, walked).waitFor();
+  await operator.locator(`tbody tr[data-id="${walked.id}"] td`).nth(3).click();
+  await operator.waitForSelector(`.sidepanel h2:has-text("${walked.number}")`);
+  await operator.keyboard.press('p');
+  await expectToast(operator, /派核查/);
+  await row(operator, walked).waitFor({ state: 'detached' });
+  assertClean(operator);
+
+  // 监督员: the 核查 task on the phone, with the unit's feedback in view; passed.
+  await inspector.goto(server.base + '/m');
+  await inspector.locator('a.item', { hasText: walked.number }).click();
+  await inspector.waitForSelector('form.act');
+  assert.match(await inspector.textContent('form.act h2'), /核查/);
+  assert.match(await inspector.textContent('main'), /处置反馈[\s\S]*已清运完毕/);
+  await inspector.click('button.verdict:has-text("已整改，通过")');
+  await inspector.fill('textarea[name=note]', '现场已清理干净');
+  await inspector.click('form.act button[type=submit]');
+  await inspector.waitForSelector('.done-note');
+  assertClean(inspector);
 
   // 值班长 closes from the 结案 queue by keyboard.
   await page(lead, '/workbench/close');
@@ -194,11 +238,12 @@ test('the case page shows facts, deadlines, timeline, tasks, map and only the al
   await page(operator, `/cases/${walked.id}`);
   await operator.waitForSelector('ol.timeline li');
   const text = await operator.textContent('main');
-  for (const want of [walked.number, '已结案', '暴露垃圾', '网格巡查', '鹤沙路188号', '航头镇', '时限与亮灯', '总时限', '受理', '结案', '已清运完毕', '主办']) {
+  for (const want of [walked.number, '已结案', '暴露垃圾', '网格巡查', '鹤鸣村83号网格', '航头镇', '现场已清理干净', '时限与亮灯', '总时限', '受理', '结案', '已清运完毕', '主办']) {
     assert.ok(text.includes(want), `case page shows ${want}`);
   }
   const events = await operator.locator('ol.timeline li strong').allTextContents();
   assert.deepEqual(events.slice(0, 4), ['上报', '受理', '立案', '派遣']);
+  assert.ok(events.includes('核查'), events.join());
   assert.equal(events.at(-1), '结案');
   assert.equal(await operator.locator('h3:text("处置照片") + .photos img').count(), 1, 'the unit\'s photo is shown');
   const map = operator.locator('img.map');
