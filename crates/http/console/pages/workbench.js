@@ -178,7 +178,7 @@ async function showSelected() {
       h('dt', {}, '当前环节'), h('dd', {}, step ? [step.step_label, ' ', lampCell(step.lamp), ' ', fmtLeft(step.due_at), `（已用 ${step.used_percent}%）`] : '—'),
       h('dt', {}, '总时限'), h('dd', {}, lampCell(detail.overall.lamp), ' 到期 ', fmtTime(detail.overall.due_at))),
     detail.classification?.suggestions?.length ? h('p', { class: 'muted' }, '智能分拨建议：',
-      detail.classification.suggestions.map((s) => `${s.name}（${Math.round(s.probability * 100)}%）`).join('、')) : null,
+      detail.classification.suggestions.map((s) => `${s.name} ${s.category}（${Math.round(s.probability * 100)}%）`).join('、')) : null,
     detail.suspected_duplicates?.length ? h('p', { class: 'warn' }, '疑似重复：',
       detail.suspected_duplicates.map((d) => [h('a', { href: '/cases/' + d.id }, d.number), `（${d.distance_m} 米，${d.age_label}） `])) : null,
     routing ? h('div', { class: 'proposal' }, h('strong', {}, '派遣建议：'),
