@@ -107,7 +107,8 @@ setInterval(tick, 1000);
 const chartWidth = (box) => Math.max(320, Math.round(box.clientWidth || 560));
 
 function lateness(m) {
-  return m >= 1440 ? `${Math.floor(m / 1440)}天${Math.floor((m % 1440) / 60)}小时` : `${Math.floor(m / 60)}小时${m % 60}分`;
+  if (m >= 1440) return `${Math.floor(m / 1440)}天${Math.floor((m % 1440) / 60)}小时`;
+  return m >= 60 ? `${Math.floor(m / 60)}小时${m % 60}分` : `${m}分`;
 }
 
 function showOverdue(list, total) {
