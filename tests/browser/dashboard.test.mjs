@@ -159,6 +159,42 @@ test('the overdue list opens the case', async () => {
   assertClean(page);
 });
 
+test('the 实时 indicator goes grey while the event stream is refused and green again after', async () => {
+  const other = await openPage(browser, server.base, { wall: true });
+  expectStatus(other, 503);
+  await login(other, 'leader');
+  await other.route('**/api/v1/events', (route) => route.fulfill({ status: 503, contentType: 'text/plain', body: '维护中' }));
+  await other.goto(server.base + '/dashboard');
+  await other.waitForSelector('body[data-loaded]');
+  await other.waitForSelector('.dash-live.off[data-state="off"]');
+  assert.match(await other.getAttribute('.dash-live', 'title'), /断开/);
+  await other.evaluate(() => { window.__stillHere = 'yes'; });
+  await other.unroute('**/api/v1/events');
+  await other.waitForSelector('.dash-live[data-state="on"]', { timeout: 30_000 });
+  assert.equal(await other.evaluate(() => window.__stillHere), 'yes');
+  assertClean(other);
+  await other.context().close();
+});
+
+test('the page starts from the region the API answers: an admin without a region, then another town', async () => {
+  const admin = await openPage(browser, server.base, { wall: true });
+  await login(admin, 'admin', '/dashboard');
+  await admin.waitForSelector('body[data-loaded]');
+  const own = (await apiInPage(admin, '/api/v1/dashboard')).body;
+  assert.match(await admin.textContent('h1'), new RegExp(own.region.name), 'the instance default region');
+  await admin.goto(server.base + '/dashboard?region=310112107');
+  await admin.waitForSelector('body[data-loaded]');
+  const other = (await apiInPage(admin, '/api/v1/dashboard?region=310112107')).body;
+  assert.equal(other.region.name, '虹桥镇');
+  assert.match(await admin.textContent('h1'), /虹桥镇/);
+  assert.equal(await admin.textContent('.dash-crumbs [aria-current]'), '虹桥镇');
+  for (const key of FIGURES) assert.equal(asNumber(await admin.textContent(`[data-figure="${key}"]`)), pick(other, key), key);
+  const codes = await admin.$$eval('#dash-map path.area[data-code]', (ps) => ps.map((p) => p.dataset.code));
+  assert.ok(codes.length > 0 && codes.every((c) => c.startsWith('310112107')), codes.join(' '));
+  assertClean(admin);
+  await admin.context().close();
+});
+
 test('roles not allowed on the wall get the refusal page', async () => {
   for (const user of ['operator', 'handler']) {
     const other = await openPage(browser, server.base, { wall: true });
