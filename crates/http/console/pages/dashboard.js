@@ -37,8 +37,10 @@ function svgNode(text) {
   return document.importNode(root, true);
 }
 
-async function svgInto(box, path) {
+/** Fetches a picture and puts it in `box`, unless `current()` says a newer one was asked for. */
+async function svgInto(box, path, current = () => true) {
   const text = await api(path);
+  if (!current()) return null;
   const node = svgNode(text);
   node.removeAttribute('width');
   node.removeAttribute('height');
@@ -171,10 +173,14 @@ function mapPath() {
   return withQuery('/api/v1/map.svg', { region: at.code, level: mapLevel(at.level), shade: 'open' });
 }
 
+// A drill-down during a refresh asks for a second map: only the newest may be shown.
+let mapAsked = 0;
 async function showMap() {
+  const asked = ++mapAsked;
   showCrumbs();
   const at = state.trail.at(-1);
-  const svg = await svgInto(mapBox, mapPath());
+  const svg = await svgInto(mapBox, mapPath(), () => asked === mapAsked);
+  if (!svg) return;
   mapBox.dataset.region = at.code;
   const down = drillable(at.level);
   const shapes = svg.querySelectorAll('path.area[data-code]');
