@@ -207,7 +207,7 @@ async fn responses_carry_security_headers_and_assets_are_served_by_the_binary(b:
             assert_eq!(asset.status(), StatusCode::OK, "{url}");
             assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
             let ctype = asset.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
-            assert!(ctype.starts_with("text/javascript") || ctype.starts_with("text/css"), "{url}: {ctype}");
+            assert!(["text/javascript", "text/css", "image/svg+xml"].iter().any(|t| ctype.starts_with(t)), "{url}: {ctype}");
         }
     }
     let missing = browser.get("/static/../Cargo.toml").send().await.unwrap();
