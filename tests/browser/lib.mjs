@@ -1,7 +1,7 @@
 // Shared by the browser tests: a chengyun server on a fresh SQLite demo database, headless
 // Debian Chromium driven by playwright-core, and checks every page must pass: no console
 // errors, no request leaving the server, a screenshot for the record.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,10 +14,19 @@ export const PASSWORD = 'chengyun-demo';
 /** A point inside 鹤鸣村83号网格 of the demo town 航头镇 (WGS-84). */
 export const DEMO_POINT = { longitude: 121.58675, latitude: 31.04835 };
 
-/** Starts `chengyun serve --demo` on a free port; resolves to { base, stop }. */
-export async function startServer() {
+/**
+ * Starts `chengyun serve --demo` on a free port; resolves to { base, stop }. `history`: first
+ * generate that many demo cases over the past year (`chengyun demo --history N`).
+ */
+export async function startServer({ history = 0 } = {}) {
   const bin = process.env.CHENGYUN_BIN ?? path.join(ROOT, 'target/debug/chengyun');
   const dir = mkdtempSync(path.join(tmpdir(), 'chengyun-browser-'));
+  if (history > 0) {
+    const run = spawnSync(bin, ['--database-url', `sqlite://${dir}/demo.db`, 'demo', '--history', String(history)], {
+      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CHENGYUN_LOG: 'warn' }, timeout: 300_000,
+    });
+    if (run.status !== 0) throw new Error(`chengyun demo --history ${history} failed (${run.status}):\n${run.stderr}`);
+  }
   const child = spawn(bin, ['--database-url', `sqlite://${dir}/demo.db`, 'serve', '--demo', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: 'warn' },

@@ -52,7 +52,8 @@ pub struct ActiveModel {
 
 /// The cached active model and when the store was last asked about it.
 #[derive(Clone, Default)]
-pub struct Slot(Arc<RwLock<(Option<Arc<ActiveModel>>, Option<Instant>)>>);
+pub struct Slot(Arc<RwLock<Cached>>);
+type Cached = (Option<Arc<ActiveModel>>, Option<Instant>);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -94,10 +95,10 @@ impl AppState {
     pub async fn classifier(&self) -> ApiResult<Arc<ActiveModel>> {
         {
             let cached = self.classifier.0.read().await;
-            if let (Some(model), Some(at)) = (&cached.0, cached.1) {
-                if at.elapsed() < self.config.reference_ttl {
-                    return Ok(model.clone());
-                }
+            if let (Some(model), Some(at)) = (&cached.0, cached.1)
+                && at.elapsed() < self.config.reference_ttl
+            {
+                return Ok(model.clone());
             }
         }
         let mut slot = self.classifier.0.write().await;
@@ -133,7 +134,9 @@ impl AppState {
 /// instance got there first. The bytes are kept per process and category list, so a test suite
 /// making many fresh databases trains once.
 async fn bootstrap(state: &AppState) -> ApiResult<i64> {
-    static TRAINED: OnceLock<Mutex<HashMap<Vec<String>, (Arc<Vec<u8>>, String)>>> = OnceLock::new();
+    /// Model bytes and metrics per list of category codes.
+    type Trained = HashMap<Vec<String>, (Arc<Vec<u8>>, String)>;
+    static TRAINED: OnceLock<Mutex<Trained>> = OnceLock::new();
     let reference = state.reference().await?;
     let codes: Vec<String> = reference.catalog.iter_active().map(|c| c.code.clone()).collect();
     let cached = TRAINED.get_or_init(Default::default).lock().expect("not poisoned").get(&codes).cloned();

@@ -81,7 +81,9 @@ pub struct Suspect<T> {
 /// outside either. A text similarity may later be blended in by the caller.
 pub fn score(distance_m: f64, age_ms: i64, rule: &DuplicateRule) -> Option<f64> {
     let age_ms = age_ms.max(0);
-    if !(distance_m <= rule.radius_m) || age_ms > rule.window_ms {
+    // false for a NaN distance too: such a candidate is never a suspect
+    let near_enough = distance_m <= rule.radius_m;
+    if !near_enough || age_ms > rule.window_ms {
         return None;
     }
     let near = if rule.radius_m > 0.0 { 1.0 - distance_m / rule.radius_m } else { 1.0 };
