@@ -165,7 +165,9 @@ fn rows(path: &Path) -> anyhow::Result<Vec<[String; 3]>> {
         let r = r?;
         let get = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or("").trim().to_owned();
         let row = [get(t), get(b), get(Some(l))];
-        if !row[2].is_empty() && !(row[0].is_empty() && row[1].is_empty()) {
+        let labelled = !row[2].is_empty();
+        let has_text = !row[0].is_empty() || !row[1].is_empty();
+        if labelled && has_text {
             out.push(row);
         }
     }

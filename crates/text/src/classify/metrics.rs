@@ -64,8 +64,8 @@ mod tests {
         assert_eq!(m.confusion, vec![vec![2, 1, 0], vec![0, 1, 1], vec![0, 0, 1]]);
         assert!((m.accuracy - 4.0 / 6.0).abs() < 1e-12);
         let f1 = [2.0 * 1.0 * (2.0 / 3.0) / (1.0 + 2.0 / 3.0), 0.5, 2.0 * 0.5 / 1.5];
-        for k in 0..3 {
-            assert!((m.per_class[k].f1 - f1[k]).abs() < 1e-12, "class {k}: {:?}", m.per_class[k]);
+        for (k, (class, want)) in m.per_class.iter().zip(f1).enumerate() {
+            assert!((class.f1 - want).abs() < 1e-12, "class {k}: {class:?}");
         }
         assert!((m.macro_f1 - f1.iter().sum::<f64>() / 3.0).abs() < 1e-12);
     }
