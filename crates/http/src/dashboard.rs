@@ -273,11 +273,19 @@ async fn chart_svg(
             let f = figures(&state, &reference, &actor, r, &p).await?;
             chengyun_svg::bars::render(&BarChart {
                 title: format!("{} 近{TREND_DAYS}天案件类别", r.name),
-                bars: f
-                    .categories
-                    .iter()
-                    .map(|(code, n)| Bar { label: category_name(&reference, code), value: *n as f64, text: n.to_string(), title: None, code: Some(code.clone()) })
-                    .collect(),
+                bars: {
+                    let names: Vec<String> = f.categories.iter().map(|(code, _)| category_name(&reference, code)).collect();
+                    f.categories
+                        .iter()
+                        .zip(&names)
+                        .map(|((code, n), name)| {
+                            // The national tables share some names (暴露垃圾 …): the code tells such bars apart.
+                            let shared = names.iter().filter(|other| *other == name).count() > 1;
+                            let label = if shared { format!("{name} {code}") } else { name.clone() };
+                            Bar { label, value: *n as f64, text: n.to_string(), title: None, code: Some(code.clone()) }
+                        })
+                        .collect()
+                },
                 width: chart_width(&params, 600.0),
                 bar_height: 22.0,
                 colour: "#3b8eea".into(),
