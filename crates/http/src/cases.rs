@@ -327,6 +327,7 @@ async fn list(
     Ok(Json(json!({
         "items": page.items.iter().map(|s| summary_view(s, &reference, q.now)).collect::<Vec<_>>(),
         "total": page.total,
+        "total_exact": page.total_exact,
         "page": q.page,
         "page_size": q.page_size,
     })))

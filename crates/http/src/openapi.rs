@@ -265,7 +265,7 @@ fn base_document() -> Value {
                         q("q", "全文检索：描述、地址、备注与处置反馈须含全部词语（结巴分词，空格亦可分词；最多 100 字、8 个词）"),
                         q("sort", "排序：newest（默认，最新上报在前）、oldest（最早在前）、urgency（按紧急程度：当前计时最早到期在前，不计时的在后）"),
                         q("page", "页码，从 1 开始"), q("page_size", "每页条数，最多 200")],
-                    "responses": {"200": {"description": "{items, total, page, page_size}"}, "401": error_response("未登录"), "422": error_response("参数不合法")}
+                    "responses": {"200": {"description": "{items, total, total_exact, page, page_size}"}, "401": error_response("未登录"), "422": error_response("参数不合法")}
                 }
             },
             "/api/v1/cases/{id}": {"get": {"parameters": id_param(), "tags": ["案件"], "summary": "案件详情：任务、时限、亮灯、全部流转记录；受理员、值班长另见疑似重复件（suspected_duplicates：距离、时间差）", "security": [{"bearer": []}],

@@ -115,6 +115,8 @@ pub struct CaseQuery {
     /// Full-text search (全文检索): cases whose texts hold every one of these terms
     /// (`chengyun_text::search::query_terms`).
     pub search_terms: Vec<String>,
+    /// Counting a search's hits stops here (`None`: `sql::search::SEARCH_TOTAL_CAP`).
+    pub search_total_cap: Option<i64>,
     /// The data scope of the asker: visible = in these regions OR involving this unit.
     pub scope: Option<ScopeFilter>,
     pub sort: CaseSort,
@@ -191,7 +193,9 @@ pub struct CaseSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CasePage {
     pub items: Vec<CaseSummary>,
+    /// Matching cases; for a search the index answers, at most its cap (then `total_exact` is false).
     pub total: i64,
+    pub total_exact: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

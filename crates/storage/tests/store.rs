@@ -108,3 +108,62 @@ async fn sqlite_sessions() {
 async fn postgres_sessions() {
     sessions_expire_and_revoke(Backend::Postgres).await;
 }
+
+/// A search counts its hits up to its cap and then says the total is a lower bound; the page is
+/// unaffected; below the cap the total is exact.
+async fn search_totals_are_capped(backend: Backend) {
+    let store = store(backend).await;
+    let user = store
+        .create_user(
+            &NewUser {
+                username: "op".into(),
+                display_name: "受理员".into(),
+                password_hash: "x".into(),
+                roles: vec![Role::Operator],
+                unit: None,
+                region: Some("310115137".into()),
+            },
+            &AuditActor::system(),
+        )
+        .await
+        .unwrap();
+    let actor = user.actor();
+    let calendar = WorkCalendar::china_default();
+    let steps = StepLimits::default();
+    let ctx = Context { now: at_local(2026, 11, 24, 9, 0), calendar: &calendar, steps: &steps, merge_target: None, new_category_limit: None };
+    for i in 0..5 {
+        let report = NewReport {
+            category: "SJ-0102".into(),
+            description: format!("路口垃圾堆放第{i}处"),
+            source: Source::Hotline,
+            region_code: "310115137001".into(),
+            address: Some("航头路1号".into()),
+            location: None,
+            placement: None,
+            reporter: Reporter::default(),
+            photos: vec![],
+        };
+        let event = case::report(&actor, report, String::new(), TimeLimit::work_hours(4), &ctx).unwrap();
+        store.create_case("310115137", event).await.unwrap();
+    }
+    let terms = chengyun_text::search::query_terms("垃圾").unwrap();
+    let query = |cap| CaseQuery { search_terms: terms.clone(), search_total_cap: cap, page: 1, page_size: 2, ..Default::default() };
+    let capped = store.list_cases(&query(Some(3))).await.unwrap();
+    assert_eq!((capped.total, capped.total_exact), (3, false));
+    assert_eq!(capped.items.len(), 2);
+    let exact = store.list_cases(&query(Some(5))).await.unwrap();
+    assert_eq!((exact.total, exact.total_exact), (5, true));
+    assert_eq!(exact.items.iter().map(|c| c.id).collect::<Vec<_>>(), capped.items.iter().map(|c| c.id).collect::<Vec<_>>());
+    let default_cap = store.list_cases(&query(None)).await.unwrap();
+    assert_eq!((default_cap.total, default_cap.total_exact), (5, true));
+}
+
+#[tokio::test]
+async fn sqlite_search_totals_are_capped() {
+    search_totals_are_capped(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_search_totals_are_capped() {
+    search_totals_are_capped(Backend::Postgres).await;
+}

@@ -57,12 +57,14 @@ export async function regionChoices() {
 }
 
 /** Numbered pages: 上一页 / 第 N 页，共 M 页 / 下一页. */
-export function pager(total, page, size, go) {
+/** Paging under a list; `exact` false when a search's total is only a lower bound ("10000+"). */
+export function pager(total, page, size, go, exact = true) {
   const pages = Math.max(1, Math.ceil(total / size));
+  const more = exact ? '' : '+';
   return h('nav', { class: 'pager', 'aria-label': '分页' },
     h('button', { type: 'button', class: 'secondary', disabled: page <= 1, onclick: () => go(page - 1) }, '上一页'),
-    h('span', {}, `第 ${page} / ${pages} 页，共 ${total} 件`),
-    h('button', { type: 'button', class: 'secondary', disabled: page >= pages, onclick: () => go(page + 1) }, '下一页'));
+    h('span', {}, `第 ${page} / ${pages}${more} 页，共 ${total}${more} 件`),
+    h('button', { type: 'button', class: 'secondary', disabled: exact && page >= pages, onclick: () => go(page + 1) }, '下一页'));
 }
 
 /** Loads a page of the case list. */

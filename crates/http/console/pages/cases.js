@@ -77,7 +77,7 @@ async function search() {
       h('tbody', {}, rows.map((x) => h('tr', { class: 'clickable', onclick: (e) => { if (!e.target.closest('a')) location.assign('/cases/' + x.id); } },
         columns.map((c) => h('td', { class: c.class }, c.cell(x)))))))
       : h('p', { class: 'empty' }, '没有符合条件的案件。'),
-    pager(r.total, r.page, r.page_size, (p) => { params.set({ page: p > 1 ? p : '' }); search(); }));
+    pager(r.total, r.page, r.page_size, (p) => { params.set({ page: p > 1 ? p : '' }); search(); }, r.total_exact !== false));
 }
 
 function nextDay(date) {

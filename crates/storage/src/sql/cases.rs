@@ -509,14 +509,14 @@ const SUMMARY_COLUMNS: &str = "id, number, status, version, category, source, re
      created_at, updated_at, closed_at, watch_yellow_at, watch_due_at, overall_due_at, place_flag";
 
 pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<CasePage> {
-    if let Some((total, ids)) = search::indexed_page(pool, backend, q).await? {
+    if let Some((total, total_exact, ids)) = search::indexed_page(pool, backend, q).await? {
         if ids.is_empty() {
-            return Ok(CasePage { items: vec![], total });
+            return Ok(CasePage { items: vec![], total, total_exact });
         }
         let mut sql = Sql::new(&format!("SELECT {SUMMARY_COLUMNS} FROM cases WHERE id IN "));
         sql.row(ids.into_iter().map(Arg::Int).collect()).push(" ORDER BY id DESC");
         let items = sql.query().fetch_all(pool).await?.iter().map(summary_of).collect::<Result<Vec<_>>>()?;
-        return Ok(CasePage { items, total });
+        return Ok(CasePage { items, total, total_exact });
     }
     let driver = driving_unit(q);
     let (where_clause, constrains_cases) = filter(q, backend, driver);
@@ -559,7 +559,7 @@ pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<Cas
     page.push(") ORDER BY ").push(outer_order);
     let rows = page.query().fetch_all(pool).await?;
     let items = rows.iter().map(summary_of).collect::<Result<Vec<_>>>()?;
-    Ok(CasePage { items, total })
+    Ok(CasePage { items, total, total_exact: true })
 }
 
 fn summary_of(r: &sqlx::any::AnyRow) -> Result<CaseSummary> {

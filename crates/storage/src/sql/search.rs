@@ -199,17 +199,25 @@ fn index_query(q: &CaseQuery) -> Option<Vec<Vec<String>>> {
     Some(groups)
 }
 
-/// The total and the page of ids of a search the index answers alone (see [`index_query`]),
-/// newest-entered first; `None` for any other query.
-pub async fn indexed_page(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<Option<(i64, Vec<i64>)>> {
+/// A search the index answers alone counts its hits up to this many; beyond, its total is this
+/// lower bound and the list says so (`total_exact: false`, shown as "10000+"). Counting every hit
+/// of a common word costs time in proportion to the hits (on PostgreSQL a heap visit per hit),
+/// and nobody pages through ten thousand search results.
+pub const SEARCH_TOTAL_CAP: i64 = 10_000;
+
+/// The total (capped at `q.search_total_cap`, by default [`SEARCH_TOTAL_CAP`]; `true` when exact) and the page of ids of a search
+/// the index answers alone (see [`index_query`]), newest-entered first; `None` for any other query.
+pub async fn indexed_page(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<Option<(i64, bool, Vec<i64>)>> {
     let Some(groups) = index_query(q) else { return Ok(None) };
     let (condition, expression) = match_clause(backend, &groups);
     let id = match backend {
         Backend::Sqlite => "rowid",
         Backend::Postgres => "case_id",
     };
-    let count = format!("SELECT COUNT(*) FROM case_search WHERE {condition}");
-    let total: i64 = sqlx::query(sqlx::AssertSqlSafe(count)).bind(expression.clone()).fetch_one(pool).await?.try_get(0)?;
+    let cap = q.search_total_cap.unwrap_or(SEARCH_TOTAL_CAP).max(1);
+    let count = format!("SELECT COUNT(*) FROM (SELECT 1 FROM case_search WHERE {condition} LIMIT {}) AS hits", cap + 1);
+    let counted: i64 = sqlx::query(sqlx::AssertSqlSafe(count)).bind(expression.clone()).fetch_one(pool).await?.try_get(0)?;
+    let (total, exact) = if counted > cap { (cap, false) } else { (counted, true) };
     let size = q.page_size.clamp(1, 200);
     let page = format!("SELECT {id} FROM case_search WHERE {condition} ORDER BY {id} DESC LIMIT $2 OFFSET $3");
     let rows = sqlx::query(sqlx::AssertSqlSafe(page))
@@ -219,7 +227,7 @@ pub async fn indexed_page(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Re
         .fetch_all(pool)
         .await?;
     let ids = rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<Vec<i64>, _>>()?;
-    Ok(Some((total, ids)))
+    Ok(Some((total, exact, ids)))
 }
 
 /// Rebuilds every case's document from its stored state and events, a batch of ids per
