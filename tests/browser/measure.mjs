@@ -6,9 +6,10 @@ import { launchBrowser, openPage, login } from './lib.mjs';
 const base = process.env.BASE ?? 'http://127.0.0.1:8080';
 const runs = Number(process.env.RUNS ?? 5);
 const pages = [
-  { name: '大屏 /dashboard', user: 'leader', path: '/dashboard', wall: true, ready: 'main#app svg' },
-  { name: '受理工作台 /workbench/accept', user: 'operator', path: '/workbench/accept', ready: 'main#app table, main#app .empty' },
-  { name: '案件详情 /cases/{id}', user: 'operator', path: `/cases/${process.env.CASE_ID ?? 1}`, ready: 'main#app h1' },
+  { name: '大屏 /dashboard', user: 'leader', path: '/dashboard', wall: true,
+    ready: ['#dash-map svg.map', '#dash-trend svg', '#dash-categories svg', '#dash-units svg'] },
+  { name: '受理工作台 /workbench/accept', user: 'operator', path: '/workbench/accept', ready: 'main#app tbody tr, main#app .empty' },
+  { name: '案件详情 /cases/{id}', user: 'operator', path: `/cases/${process.env.CASE_ID ?? 1}`, ready: ['main#app h1', 'ol.timeline li', 'img.map'] },
 ];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -29,7 +30,7 @@ for (const p of pages) {
     cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; count += 1; });
     const start = Date.now();
     await page.goto(base + p.path, { waitUntil: 'commit' });
-    await page.waitForSelector(p.ready, { timeout: 30_000 });
+    for (const sel of [p.ready].flat()) await page.waitForSelector(sel, { timeout: 30_000 });
     rendered.push(Date.now() - start);
     await page.waitForTimeout(300);
     fcp.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN));
