@@ -3,6 +3,7 @@
 //! the unit ranking (按期处置率) is computed from the tasks of the period's cases.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -21,6 +22,7 @@ use chengyun_svg::line::{LineChart, Series};
 
 use crate::access::require_role;
 use crate::auth::CurrentUser;
+use crate::dashboard_cache::{Shared, FIGURES_MAX_AGE_MS, RANKING_MAX_AGE_MS};
 use crate::error::{ApiError, ApiResult};
 use crate::maps::{count_scope, scoped_region};
 use crate::places::{param, Params};
@@ -118,7 +120,30 @@ impl Period {
     }
 }
 
-async fn figures(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<DashboardFigures> {
+/// The 大屏's computations shared by its viewers (see [`crate::dashboard_cache`]).
+pub struct Computed {
+    figures: Shared<DashboardFigures>,
+    ranking: Shared<Vec<UnitRow>>,
+}
+
+impl Default for Computed {
+    fn default() -> Self {
+        Computed { figures: Shared::new(FIGURES_MAX_AGE_MS, true), ranking: Shared::new(RANKING_MAX_AGE_MS, false) }
+    }
+}
+
+/// Which figures a viewer gets: the region shown and the viewer's own scope.
+fn shared_key(actor: &Actor, reference: &Reference, r: &Region) -> String {
+    format!("{}|{:?}", r.code, count_scope(actor, reference))
+}
+
+async fn figures(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<Arc<DashboardFigures>> {
+    let event = state.store.latest_case_event().await?;
+    let key = shared_key(actor, reference, r);
+    state.dashboard.figures.get_or_compute(&key, event, p.now, || compute_figures(state, reference, actor, r, p)).await
+}
+
+async fn compute_figures(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<DashboardFigures> {
     let q = DashboardQuery {
         regions: reference.regions.scope_prefixes(&r.code),
         scope: count_scope(actor, reference),
@@ -137,7 +162,12 @@ struct UnitRow {
     figures: OnTime,
 }
 
-async fn unit_ranking(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<Vec<UnitRow>> {
+async fn unit_ranking(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<Arc<Vec<UnitRow>>> {
+    let key = shared_key(actor, reference, r);
+    state.dashboard.ranking.get_or_compute(&key, 0, p.now, || compute_unit_ranking(state, reference, actor, r, p)).await
+}
+
+async fn compute_unit_ranking(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<Vec<UnitRow>> {
     let from = day_start(p.trend_first);
     let cases = state.store.task_cases(&reference.regions.scope_prefixes(&r.code), count_scope(actor, reference).as_ref(), from).await?;
     let now = p.now;

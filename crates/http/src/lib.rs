@@ -10,6 +10,7 @@ mod auth;
 mod cases;
 mod classifier;
 mod dashboard;
+mod dashboard_cache;
 pub mod console;
 mod intake;
 mod error;

@@ -176,6 +176,8 @@ pub struct AppState {
     pub(crate) classifier: crate::classifier::Slot,
     /// The change feed of live pages (server-sent events).
     pub(crate) live: Arc<crate::live::Hub>,
+    /// The 大屏's computations, shared by its viewers.
+    pub(crate) dashboard: Arc<crate::dashboard::Computed>,
 }
 
 impl AppState {
@@ -192,6 +194,7 @@ impl AppState {
             places: Arc::new(RwLock::new(Arc::new(places))),
             classifier: Default::default(),
             live: Default::default(),
+            dashboard: Default::default(),
         })
     }
 
