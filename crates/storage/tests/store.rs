@@ -154,6 +154,13 @@ async fn search_totals_are_capped(backend: Backend) {
     let exact = store.list_cases(&query(Some(5))).await.unwrap();
     assert_eq!((exact.total, exact.total_exact), (5, true));
     assert_eq!(exact.items.iter().map(|c| c.id).collect::<Vec<_>>(), capped.items.iter().map(|c| c.id).collect::<Vec<_>>());
+    // Pages past the counted hits are still served, the same as when everything is counted.
+    for page in 2..=3 {
+        let past = store.list_cases(&CaseQuery { page, ..query(Some(3)) }).await.unwrap();
+        let counted = store.list_cases(&CaseQuery { page, ..query(Some(5)) }).await.unwrap();
+        assert_eq!(past.items.iter().map(|c| c.id).collect::<Vec<_>>(), counted.items.iter().map(|c| c.id).collect::<Vec<_>>());
+        assert_eq!(past.items.len(), if page == 2 { 2 } else { 1 });
+    }
     let default_cap = store.list_cases(&query(None)).await.unwrap();
     assert_eq!((default_cap.total, default_cap.total_exact), (5, true));
 }

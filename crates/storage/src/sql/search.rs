@@ -215,17 +215,23 @@ pub async fn indexed_page(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Re
         Backend::Postgres => "case_id",
     };
     let cap = q.search_total_cap.unwrap_or(SEARCH_TOTAL_CAP).max(1);
-    let count = format!("SELECT COUNT(*) FROM (SELECT 1 FROM case_search WHERE {condition} LIMIT {}) AS hits", cap + 1);
-    let counted: i64 = sqlx::query(sqlx::AssertSqlSafe(count)).bind(expression.clone()).fetch_one(pool).await?.try_get(0)?;
-    let (total, exact) = if counted > cap { (cap, false) } else { (counted, true) };
+    // One pass gives both the total and, for the first pages, the page itself: the newest
+    // cap + 1 hits, as ids only.
+    let newest = format!("SELECT {id} FROM case_search WHERE {condition} ORDER BY {id} DESC LIMIT {}", cap + 1);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(newest)).bind(expression.clone()).fetch_all(pool).await?;
+    let hits = rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<Vec<i64>, _>>()?;
+    let exact = hits.len() as i64 <= cap;
+    let total = (hits.len() as i64).min(cap);
     let size = q.page_size.clamp(1, 200);
+    let offset = (q.page.max(1) - 1) * size;
+    if exact || offset + size <= total {
+        let from = (offset.min(total)) as usize;
+        let to = ((offset + size).min(total)) as usize;
+        return Ok(Some((total, exact, hits[from..to].to_vec())));
+    }
+    // A page past the counted hits.
     let page = format!("SELECT {id} FROM case_search WHERE {condition} ORDER BY {id} DESC LIMIT $2 OFFSET $3");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(page))
-        .bind(expression)
-        .bind(size)
-        .bind((q.page.max(1) - 1) * size)
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(page)).bind(expression).bind(size).bind(offset).fetch_all(pool).await?;
     let ids = rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<Vec<i64>, _>>()?;
     Ok(Some((total, exact, ids)))
 }
