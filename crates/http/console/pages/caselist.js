@@ -57,7 +57,7 @@ export async function regionChoices() {
 }
 
 /** Numbered pages: 上一页 / 第 N 页，共 M 页 / 下一页. */
-/** Paging under a list; `exact` false when a search's total is only a lower bound ("1000+"). */
+/** Paging under a list; `exact` false when a search's total is only a lower bound ("200+"). */
 export function pager(total, page, size, go, exact = true) {
   const pages = Math.max(1, Math.ceil(total / size));
   const more = exact ? '' : '+';

@@ -200,10 +200,10 @@ fn index_query(q: &CaseQuery) -> Option<Vec<Vec<String>>> {
 }
 
 /// A search the index answers alone counts its hits up to this many; beyond, its total is this
-/// lower bound and the list says so (`total_exact: false`, shown as "1000+"). Counting every hit
+/// lower bound and the list says so (`total_exact: false`, shown as "200+"). Counting every hit
 /// of a common word costs time in proportion to the hits (on PostgreSQL a heap visit per hit),
-/// and nobody pages through a thousand search results (20 pages of 50).
-pub const SEARCH_TOTAL_CAP: i64 = 1_000;
+/// and a search with more hits is narrowed, not paged through (200 hits are 4 pages of 50).
+pub const SEARCH_TOTAL_CAP: i64 = 200;
 
 /// The total (capped at `q.search_total_cap`, by default [`SEARCH_TOTAL_CAP`]; `true` when exact) and the page of ids of a search
 /// the index answers alone (see [`index_query`]), newest-entered first; `None` for any other query.
