@@ -22,7 +22,7 @@ use chengyun_svg::line::{LineChart, Series};
 
 use crate::access::require_role;
 use crate::auth::CurrentUser;
-use crate::dashboard_cache::{Shared, FIGURES_MAX_AGE_MS, RANKING_MAX_AGE_MS};
+use crate::dashboard_cache::{Shared, EARLIER_DAYS_MAX_AGE_MS, FIGURES_MAX_AGE_MS, RANKING_MAX_AGE_MS};
 use crate::error::{ApiError, ApiResult};
 use crate::maps::{count_scope, scoped_region};
 use crate::places::{param, Params};
@@ -122,13 +122,21 @@ impl Period {
 
 /// The 大屏's computations shared by its viewers (see [`crate::dashboard_cache`]).
 pub struct Computed {
-    figures: Shared<DashboardFigures>,
+    /// Today's counts, the open and overdue cases: follow every change.
+    today: Shared<DashboardFigures>,
+    /// The days before today (trend, month, categories): they change rarely (a 重办 reopening
+    /// an old case), so they are counted once per day and every ten minutes.
+    earlier: Shared<DashboardFigures>,
     ranking: Shared<Vec<UnitRow>>,
 }
 
 impl Default for Computed {
     fn default() -> Self {
-        Computed { figures: Shared::new(FIGURES_MAX_AGE_MS, true), ranking: Shared::new(RANKING_MAX_AGE_MS, false) }
+        Computed {
+            today: Shared::new(FIGURES_MAX_AGE_MS, true),
+            earlier: Shared::new(EARLIER_DAYS_MAX_AGE_MS, false),
+            ranking: Shared::new(RANKING_MAX_AGE_MS, false),
+        }
     }
 }
 
@@ -137,23 +145,59 @@ fn shared_key(actor: &Actor, reference: &Reference, r: &Region) -> String {
     format!("{}|{:?}", r.code, count_scope(actor, reference))
 }
 
-async fn figures(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<Arc<DashboardFigures>> {
+/// The figures of the period: the days before today (shared for minutes) and today's (fresh
+/// after any change), added up.
+async fn figures(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<DashboardFigures> {
     let event = state.store.latest_case_event().await?;
     let key = shared_key(actor, reference, r);
-    state.dashboard.figures.get_or_compute(&key, event, p.now, || compute_figures(state, reference, actor, r, p)).await
-}
-
-async fn compute_figures(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<DashboardFigures> {
-    let q = DashboardQuery {
+    let today_start = day_start(p.today);
+    let query = |since: Millis, categories_since: Millis, until: Option<Millis>| DashboardQuery {
         regions: reference.regions.scope_prefixes(&r.code),
         scope: count_scope(actor, reference),
         now: p.now,
-        since: day_start(p.month_first.min(p.trend_first)),
-        categories_since: day_start(p.trend_first),
-        top_categories: TOP_CATEGORIES,
+        since,
+        categories_since,
+        until,
+        // Every category: the two parts' counts are added before the top ones are chosen.
+        top_categories: i64::from(i32::MAX),
         overdue_limit: OVERDUE_LIST,
     };
-    Ok(state.store.dashboard_figures(&q).await?)
+    let earlier_query = query(day_start(p.month_first.min(p.trend_first)), day_start(p.trend_first), Some(today_start));
+    let today_query = query(today_start, today_start, None);
+    let earlier_key = format!("{key}|{}", p.today);
+    let (earlier, today) = tokio::try_join!(
+        state.dashboard.earlier.get_or_compute(&earlier_key, event, p.now, || async {
+            Ok::<_, ApiError>(state.store.dashboard_figures(&earlier_query).await?)
+        }),
+        state.dashboard.today.get_or_compute(&key, event, p.now, || async { Ok::<_, ApiError>(state.store.dashboard_figures(&today_query).await?) }),
+    )?;
+    Ok(add_up(&earlier, &today))
+}
+
+/// Earlier days' counts with today's: the days, the categories (then the top ones); the open and
+/// overdue cases are today's.
+fn add_up(earlier: &DashboardFigures, today: &DashboardFigures) -> DashboardFigures {
+    let mut days: BTreeMap<i64, chengyun_storage::DayCounts> = earlier.days.iter().copied().collect();
+    for (d, c) in &today.days {
+        let e = days.entry(*d).or_default();
+        e.reported += c.reported;
+        e.filed += c.filed;
+        e.closed += c.closed;
+    }
+    let mut categories: BTreeMap<&str, i64> = BTreeMap::new();
+    for (code, n) in earlier.categories.iter().chain(&today.categories) {
+        *categories.entry(code).or_default() += n;
+    }
+    let mut categories: Vec<(String, i64)> = categories.into_iter().map(|(c, n)| (c.to_string(), n)).collect();
+    categories.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    categories.truncate(TOP_CATEGORIES as usize);
+    DashboardFigures {
+        days: days.into_iter().collect(),
+        open: today.open,
+        overdue: today.overdue,
+        categories,
+        overdue_cases: today.overdue_cases.clone(),
+    }
 }
 
 struct UnitRow {

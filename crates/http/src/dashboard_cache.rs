@@ -1,9 +1,9 @@
 //! The 大屏's computed figures, shared by every viewer of the same region and scope in this
 //! process. Leaders' walls all refetch on the same server-sent event; one computation serves them
 //! all. The counts are recomputed as soon as any case changed (the newest event id moved) or
-//! after [`FIGURES_MAX_AGE_MS`] (a case can fall overdue without an event); the 30-day unit
-//! ranking (按期处置率), which reads every task of the period, at most once per
-//! [`RANKING_MAX_AGE_MS`].
+//! after [`FIGURES_MAX_AGE_MS`] (a case can fall overdue without an event); the counts of the
+//! days before today once per day and [`EARLIER_DAYS_MAX_AGE_MS`]; the 30-day unit ranking
+//! (按期处置率), which reads every task of the period, at most once per [`RANKING_MAX_AGE_MS`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,6 +13,8 @@ use chengyun_domain::Millis;
 
 /// Counts and lists: recomputed on any change, and at least this often.
 pub const FIGURES_MAX_AGE_MS: Millis = 30_000;
+/// The days before today: once per day, and again every ten minutes.
+pub const EARLIER_DAYS_MAX_AGE_MS: Millis = 600_000;
 /// The unit ranking over 30 days: at most once a minute.
 pub const RANKING_MAX_AGE_MS: Millis = 60_000;
 

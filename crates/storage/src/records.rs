@@ -358,6 +358,8 @@ pub struct DashboardQuery {
     pub since: Millis,
     /// Start of the category breakdown's period.
     pub categories_since: Millis,
+    /// End (exclusive) of the days and categories counted; `None`: up to now.
+    pub until: Option<Millis>,
     pub top_categories: i64,
     pub overdue_limit: i64,
 }

@@ -43,6 +43,13 @@ fn push_where(sql: &mut Sql, regions: &[String], scope: Option<&ScopeFilter>) {
     }
 }
 
+/// ` AND <column> < until` when the period ends before now.
+fn push_until(sql: &mut Sql, column: &str, until: Option<i64>) {
+    if let Some(until) = until {
+        sql.push(&format!(" AND {column} < ")).arg(Arg::Int(until));
+    }
+}
+
 async fn day_counts(pool: &AnyPool, sql: &Sql) -> Result<Vec<(i64, i64)>> {
     let rows = sql.query().fetch_all(pool).await?;
     rows.iter().map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?))).collect()
@@ -68,6 +75,7 @@ pub async fn figures(pool: &AnyPool, q: &DashboardQuery) -> Result<DashboardFigu
 
     let mut sql = Sql::new(&format!("SELECT (created_at {DAY} AS d, COUNT(*) FROM cases WHERE created_at >= "));
     sql.arg(Arg::Int(q.since));
+    push_until(&mut sql, "created_at", q.until);
     push_where(&mut sql, &q.regions, scope);
     sql.push(" GROUP BY d");
     for (d, n) in day_counts(pool, &sql).await? {
@@ -76,6 +84,7 @@ pub async fn figures(pool: &AnyPool, q: &DashboardQuery) -> Result<DashboardFigu
 
     let mut sql = Sql::new(&format!("SELECT (closed_at {DAY} AS d, COUNT(*) FROM cases WHERE closed_at IS NOT NULL AND closed_at >= "));
     sql.arg(Arg::Int(q.since));
+    push_until(&mut sql, "closed_at", q.until);
     push_where(&mut sql, &q.regions, scope);
     sql.push(" GROUP BY d");
     for (d, n) in day_counts(pool, &sql).await? {
@@ -87,6 +96,7 @@ pub async fn figures(pool: &AnyPool, q: &DashboardQuery) -> Result<DashboardFigu
         "SELECT (e.at {DAY} AS d, COUNT(*) FROM case_events e WHERE e.action = 'file' AND e.at >= "
     ));
     sql.arg(Arg::Int(q.since));
+    push_until(&mut sql, "e.at", q.until);
     sql.push(" AND EXISTS (SELECT 1 FROM cases WHERE cases.id = e.case_id");
     push_where(&mut sql, &q.regions, scope);
     sql.push(") GROUP BY d");
@@ -103,6 +113,7 @@ pub async fn figures(pool: &AnyPool, q: &DashboardQuery) -> Result<DashboardFigu
 
     let mut sql = Sql::new("SELECT category, COUNT(*) AS n FROM cases WHERE created_at >= ");
     sql.arg(Arg::Int(q.categories_since));
+    push_until(&mut sql, "created_at", q.until);
     push_where(&mut sql, &q.regions, scope);
     sql.push(" GROUP BY category ORDER BY n DESC, category LIMIT ").arg(Arg::Int(q.top_categories));
     let rows = sql.query().fetch_all(pool).await?;
