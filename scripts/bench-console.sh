@@ -16,7 +16,7 @@ export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 [ -x "$CHROMIUM" ] || { echo "ERROR: needs Chromium ($CHROMIUM); bash scripts/browser-test.sh installs it" >&2; exit 1; }
 [ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 
-RUST_LOG=warn "$BIN" --database-url "$URL" serve --listen "127.0.0.1:$PORT" &
+CHENGYUN_LOG=warn "$BIN" --database-url "$URL" serve --listen "127.0.0.1:$PORT" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$PORT/login" >/dev/null && break; sleep 1; done
