@@ -29,7 +29,7 @@ export async function startServer({ history = 0 } = {}) {
   }
   const child = spawn(bin, ['--database-url', `sqlite://${dir}/demo.db`, 'serve', '--demo', '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CHENGYUN_LOG: 'warn' },
+    env: { ...process.env, CHENGYUN_LOG: 'warn,chengyun::commands=info' },
   });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
