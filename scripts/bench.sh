@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark of docs/benchmarks.md: fills a SQLite and a PostgreSQL database with N generated
-# cases (`chengyun demo --history N`) and measures the case list, full-text search and case
+# cases (`chengyun demo --history N`) and measures the case list, full-text search, the console's
+# requests (workbench queues, case page, 大屏) and case
 # detail over HTTP on both with `chengyun-bench`.
 #
 #   bash scripts/bench.sh [N]              # N defaults to 1000000
