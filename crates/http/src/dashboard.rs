@@ -16,7 +16,7 @@ use chengyun_domain::case::{Case, CaseStatus};
 use chengyun_domain::org::{Actor, Role};
 use chengyun_domain::region::Region;
 use chengyun_domain::Millis;
-use chengyun_storage::{DashboardFigures, DashboardQuery};
+use chengyun_storage::{DashboardFigures, DashboardQuery, ScopeFilter};
 use chengyun_svg::bars::{Bar, BarChart};
 use chengyun_svg::line::{LineChart, Series};
 
@@ -126,16 +126,16 @@ pub struct Computed {
     today: Shared<DashboardFigures>,
     /// The days before today (trend, month, categories): they change rarely (a 重办 reopening
     /// an old case), so they are counted once per day and every ten minutes.
-    earlier: Shared<DashboardFigures>,
-    ranking: Shared<Vec<UnitRow>>,
+    earlier: Arc<Shared<DashboardFigures>>,
+    ranking: Arc<Shared<Vec<UnitRow>>>,
 }
 
 impl Default for Computed {
     fn default() -> Self {
         Computed {
             today: Shared::new(FIGURES_MAX_AGE_MS, true),
-            earlier: Shared::new(EARLIER_DAYS_MAX_AGE_MS, false),
-            ranking: Shared::new(RANKING_MAX_AGE_MS, false),
+            earlier: Arc::new(Shared::new(EARLIER_DAYS_MAX_AGE_MS, false)),
+            ranking: Arc::new(Shared::new(RANKING_MAX_AGE_MS, false)),
         }
     }
 }
@@ -166,8 +166,9 @@ async fn figures(state: &AppState, reference: &Reference, actor: &Actor, r: &Reg
     let today_query = query(today_start, today_start, None);
     let earlier_key = format!("{key}|{}", p.today);
     let (earlier, today) = tokio::try_join!(
-        state.dashboard.earlier.get_or_compute(&earlier_key, event, p.now, || async {
-            Ok::<_, ApiError>(state.store.dashboard_figures(&earlier_query).await?)
+        state.dashboard.earlier.get_or_refresh(&earlier_key, p.now, {
+            let store = state.store.clone();
+            move || async move { Ok::<_, ApiError>(store.dashboard_figures(&earlier_query).await?) }
         }),
         state.dashboard.today.get_or_compute(&key, event, p.now, || async { Ok::<_, ApiError>(state.store.dashboard_figures(&today_query).await?) }),
     )?;
@@ -208,13 +209,14 @@ struct UnitRow {
 
 async fn unit_ranking(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<Arc<Vec<UnitRow>>> {
     let key = shared_key(actor, reference, r);
-    state.dashboard.ranking.get_or_compute(&key, 0, p.now, || compute_unit_ranking(state, reference, actor, r, p)).await
+    let (owned, prefixes, scope, from, now) =
+        (state.clone(), reference.regions.scope_prefixes(&r.code), count_scope(actor, reference), day_start(p.trend_first), p.now);
+    state.dashboard.ranking.get_or_refresh(&key, p.now, move || compute_unit_ranking(owned, prefixes, scope, from, now)).await
 }
 
-async fn compute_unit_ranking(state: &AppState, reference: &Reference, actor: &Actor, r: &Region, p: &Period) -> ApiResult<Vec<UnitRow>> {
-    let from = day_start(p.trend_first);
-    let cases = state.store.task_cases(&reference.regions.scope_prefixes(&r.code), count_scope(actor, reference).as_ref(), from).await?;
-    let now = p.now;
+async fn compute_unit_ranking(state: AppState, prefixes: Vec<String>, scope: Option<ScopeFilter>, from: Millis, now: Millis) -> ApiResult<Vec<UnitRow>> {
+    let reference = state.reference().await?;
+    let cases = state.store.task_cases(&prefixes, scope.as_ref(), from).await?;
     let per_unit = tokio::task::spawn_blocking(move || on_time_disposal(&cases, from, now)).await.map_err(|_| ApiError::internal())?;
     let mut rows: Vec<UnitRow> = per_unit
         .into_iter()
