@@ -210,12 +210,9 @@ async fn main() -> anyhow::Result<()> {
     // One case with its full timeline, ids spread over the whole table.
     let token = &tokens["admin"];
     let mut times = Vec::with_capacity(args.requests);
-    let mut state = 0x2545F4914F6CDD1Du64;
+    let mut random_ids = RandomIds { state: 0x2545F4914F6CDD1D, total };
     for i in 0..args.requests + 10 {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let id = 1 + (state % total as u64) as i64;
+        let id = random_ids.next();
         let t = Instant::now();
         let resp = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(token).send().await?;
         let ok = resp.status().is_success();
@@ -230,6 +227,7 @@ async fn main() -> anyhow::Result<()> {
     times.sort();
     println!("| case detail with timeline (random id) | {} | {} | {} | 1 |", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(*times.last().unwrap()));
     if args.only.as_deref().is_some_and(|p| !"console: case page".starts_with(p)) {
+        print_notes(&notes);
         return Ok(());
     }
     // The console's case page as a 派遣员 opens it: the case, then its routing proposal and
@@ -238,10 +236,7 @@ async fn main() -> anyhow::Result<()> {
     let mut times = Vec::with_capacity(args.requests);
     let mut seen = 0;
     while times.len() < args.requests {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let id = 1 + (state % total as u64) as i64;
+        let id = random_ids.next();
         let t = Instant::now();
         let resp = client.get(format!("{base}/api/v1/cases/{id}")).bearer_auth(token).send().await?;
         let status = resp.status();
@@ -262,6 +257,21 @@ async fn main() -> anyhow::Result<()> {
     println!("| console: case page (case, then routing and similar at once; random id in scope) | {} | {} | {} | 1 |", ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)), ms(*times.last().unwrap()));
     print_notes(&notes);
     Ok(())
+}
+
+/// Case ids spread over the whole table (xorshift64, the same sequence every run).
+struct RandomIds {
+    state: u64,
+    total: i64,
+}
+
+impl RandomIds {
+    fn next(&mut self) -> i64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        1 + (self.state % self.total as u64) as i64
+    }
 }
 
 fn print_notes(notes: &[String]) {

@@ -7,7 +7,7 @@ use chengyun_domain::org::Role;
 use chengyun_domain::time::at_local;
 use chengyun_domain::TimeLimit;
 use chengyun_storage::testing::fresh_database;
-use chengyun_storage::{open, AuditActor, Backend, CaseQuery, NewUser, Store, StoreError};
+use chengyun_storage::{open, AuditActor, Backend, CaseQuery, NewUser, Store, StoreError, UserRecord};
 
 async fn store(backend: Backend) -> std::sync::Arc<dyn Store> {
     let store = open(&fresh_database(backend).await).await.unwrap();
@@ -15,23 +15,23 @@ async fn store(backend: Backend) -> std::sync::Arc<dyn Store> {
     store
 }
 
+/// A 受理员 ("op") of 航头镇 with these roles.
+async fn desk_user(store: &dyn Store, roles: Vec<Role>) -> UserRecord {
+    let user = NewUser {
+        username: "op".into(),
+        display_name: "受理员".into(),
+        password_hash: "x".into(),
+        roles,
+        unit: None,
+        region: Some("310115137".into()),
+    };
+    store.create_user(&user, &AuditActor::system()).await.unwrap()
+}
+
 async fn round_trip(backend: Backend) {
     let store = store(backend).await;
     assert!(store.is_empty().await.unwrap());
-    let user = store
-        .create_user(
-            &NewUser {
-                username: "op".into(),
-                display_name: "受理员".into(),
-                password_hash: "x".into(),
-                roles: vec![Role::Operator, Role::ShiftLead],
-                unit: None,
-                region: Some("310115137".into()),
-            },
-            &AuditActor::system(),
-        )
-        .await
-        .unwrap();
+    let user = desk_user(&*store, vec![Role::Operator, Role::ShiftLead]).await;
     assert_eq!(store.user_by_username("op").await.unwrap().unwrap().roles, [Role::Operator, Role::ShiftLead]);
     let actor = user.actor();
     let calendar = WorkCalendar::china_default();
@@ -113,20 +113,7 @@ async fn postgres_sessions() {
 /// unaffected; below the cap the total is exact.
 async fn search_totals_are_capped(backend: Backend) {
     let store = store(backend).await;
-    let user = store
-        .create_user(
-            &NewUser {
-                username: "op".into(),
-                display_name: "受理员".into(),
-                password_hash: "x".into(),
-                roles: vec![Role::Operator],
-                unit: None,
-                region: Some("310115137".into()),
-            },
-            &AuditActor::system(),
-        )
-        .await
-        .unwrap();
+    let user = desk_user(&*store, vec![Role::Operator]).await;
     let actor = user.actor();
     let calendar = WorkCalendar::china_default();
     let steps = StepLimits::default();
