@@ -104,21 +104,9 @@ pub async fn serve(State(state): State<AppState>, route: MatchedPath, uri: Uri, 
     (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
-/// Escapes text for HTML element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text for HTML element content and quoted attributes: the markup escaping the server's SVG
+/// uses too (the five special characters, control characters as spaces).
+pub use chengyun_svg::text::escape;
 
 /// The document every page starts from; `allowed` false renders the refusal instead of the page.
 fn shell(page: &Page, actor: &Actor, csrf: &str, allowed: bool) -> String {
