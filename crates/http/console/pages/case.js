@@ -1,18 +1,12 @@
 // 案件详情 (/cases/{id}): facts, deadlines and lamps, timeline, photos, map, routing proposal,
 // classifier suggestion, duplicates, unit tasks — and the actions the API allows this user now.
 import { api, h, render, heading, toast, attempt, fmtTime, fmtLeft, lamp, me, cached } from '../app.js';
-import { lampCell } from './caselist.js';
+import { lampCell, ACTION_LABELS } from './caselist.js';
 
 const id = Number(location.pathname.split('/').pop());
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 
-const LABELS = {
-  register: '受理', request_verification: '派核实', verify: '核实', file: '立案', void: '作废', dispatch: '派遣',
-  accept_task: '接单', return_task: '退单', feedback: '处置反馈', release_task: '释放协办', request_check: '派核查',
-  check: '核查', close: '结案', request_extension: '延期申请', approve_extension: '延期审批', request_hold: '挂账申请',
-  approve_hold: '挂账审批', resume: '恢复办理', urge: '督办', merge: '合并', revisit: '回访', reopen: '重办', comment: '留言',
-  recategorise: '改类',
-};
+const LABELS = ACTION_LABELS;
 const TASK_STATUS = { pending: '待接单', accepted: '已接单', done: '已反馈', returned: '已退单', cancelled: '已取消', released: '已释放' };
 const TASK_ROLE = { lead: '主办', assist: '协办' };
 const SATISFACTION = [['satisfied', '满意'], ['basically_satisfied', '基本满意'], ['dissatisfied', '不满意']];

@@ -1,4 +1,5 @@
-// Shared by the workbenches and 案件查询: the list filters, the lamp cell and the case columns.
+// Shared by the case pages: the list filters, the lamp cell and the case columns (workbenches,
+// 案件查询), the actions' names, and the countdowns (inbox, phone pages).
 import { api, h, lamp, fmtLeft, fmtTime, cached } from '../app.js';
 
 export const SOURCES = [
@@ -72,4 +73,32 @@ export function listCases(query) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== '' && v != null) q.set(k, v);
   return api('/api/v1/cases?' + q);
+}
+
+/** What each case action is called (the API's action ids). */
+export const ACTION_LABELS = {
+  register: '受理', request_verification: '派核实', verify: '核实', file: '立案', void: '作废', dispatch: '派遣',
+  accept_task: '接单', return_task: '退单', feedback: '处置反馈', release_task: '释放协办', request_check: '派核查',
+  check: '核查', close: '结案', request_extension: '延期申请', approve_extension: '延期审批', request_hold: '挂账申请',
+  approve_hold: '挂账审批', resume: '恢复办理', urge: '督办', merge: '合并', revisit: '回访', reopen: '重办', comment: '留言',
+  recategorise: '改类',
+};
+
+/** Time left until `due`, kept current by [`tickCountdowns`]; red ("late") once past. */
+export function countdown(due) {
+  if (!due) return null;
+  const el = h('span', { class: 'left', dataset: { due } });
+  tickCountdown(el);
+  return el;
+}
+
+function tickCountdown(el) {
+  const text = fmtLeft(el.dataset.due);
+  el.textContent = text;
+  el.classList.toggle('late', text.startsWith('超时'));
+}
+
+/** Brings every countdown on the page up to date (pages call it on their own rhythm). */
+export function tickCountdowns() {
+  document.querySelectorAll('span.left[data-due]').forEach(tickCountdown);
 }

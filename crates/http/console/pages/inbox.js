@@ -1,8 +1,9 @@
 // 处置任务 (/inbox): the tasks of the handler's unit, most urgent first, each with a live
 // countdown to its deadline; 接单, 退单, 延期申请, 挂账申请 and 处置反馈 on the selected task —
 // only those the API lists in the case's allowed_actions.
-import { api, h, render, lamp, fmtTime, fmtLeft, toast, attempt, params, heading, cached, withQuery } from '../app.js';
+import { api, h, render, lamp, fmtTime, toast, attempt, params, heading, cached, withQuery } from '../app.js';
 import { photoField, photoList, placeMap } from '../photos.js';
+import { countdown, tickCountdowns } from './caselist.js';
 
 const TASK_STATUS = { pending: '待接单', accepted: '处置中', done: '已反馈', returned: '已退单', cancelled: '已撤销', released: '已释放' };
 const ROLE = { lead: '主办', assist: '协办' };
@@ -34,16 +35,6 @@ function lampNow(clock) {
   return now > Date.parse(clock.due_at) ? 'red' : now >= Date.parse(clock.yellow_at) ? 'yellow' : 'green';
 }
 
-function countdown(due) {
-  const el = h('span', { class: 'left', dataset: { due } });
-  tick(el);
-  return el;
-}
-function tick(el) {
-  const text = fmtLeft(el.dataset.due);
-  el.textContent = text;
-  el.classList.toggle('late', text.startsWith('超时'));
-}
 
 async function load() {
   // The API keeps a handler's list to the cases of their unit; the details carry the task clocks.
@@ -229,7 +220,7 @@ async function main() {
     await attempt(async () => showDetail(await api('/api/v1/cases/' + selected)));
   }
   setInterval(() => { attempt(load); }, REFRESH_MS);
-  setInterval(() => document.querySelectorAll('[data-due]').forEach(tick), 1000);
+  setInterval(tickCountdowns, 1000);
 }
 
 main().catch((e) => render(null, h('p', { class: 'error' }, '页面加载失败：' + e.message)));

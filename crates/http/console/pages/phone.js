@@ -1,24 +1,13 @@
 // 监督员 on the phone. /m (data-page=phone): 我的任务 — the 核实 and 核查 waiting in the
 // inspector's area, most urgent first — and 我的上报. /m/cases/{id} (data-page=phone-case): one
 // case with its photos and place, and the 核实 / 核查 form when the inspector may act.
-import { api, h, render, lamp, fmtTime, fmtLeft, toast, attempt, params } from '../app.js';
+import { api, h, render, lamp, fmtTime, toast, attempt, params } from '../app.js';
 import { photoField, photoList, placeMap } from '../photos.js';
+import { countdown, tickCountdowns } from './caselist.js';
 
 const TASK = { verifying: { label: '核实', action: 'verify' }, checking: { label: '核查', action: 'check' } };
 
-/** A countdown that follows the clock: text from fmtLeft, red when late. */
-function left(due) {
-  if (!due) return null;
-  const el = h('span', { class: 'left', dataset: { due } });
-  tick(el);
-  return el;
-}
-function tick(el) {
-  const text = fmtLeft(el.dataset.due);
-  el.textContent = text;
-  el.classList.toggle('late', text.startsWith('超时'));
-}
-setInterval(() => document.querySelectorAll('[data-due]').forEach(tick), 30_000);
+setInterval(tickCountdowns, 30_000);
 
 function caseItem(c, { task } = {}) {
   const place = [c.region_name, c.address].filter(Boolean).join(' · ');
@@ -27,7 +16,7 @@ function caseItem(c, { task } = {}) {
       lamp(c.lamp),
       task ? h('span', { class: 'tag task' }, TASK[c.status]?.label ?? c.status_label) : h('span', { class: 'tag' }, c.status_label),
       h('strong', {}, c.category_name ?? c.category),
-      task ? left(c.due_at) : h('span', { class: 'when' }, fmtTime(c.created_at))),
+      task ? countdown(c.due_at) : h('span', { class: 'when' }, fmtTime(c.created_at))),
     h('div', { class: 'desc' }, c.description),
     h('div', { class: 'place' }, place || '—', ' · ', h('span', { class: 'number' }, c.number))));
 }
@@ -122,7 +111,7 @@ async function casePage() {
         h('dt', {}, '地点'), h('dd', {}, [c.placement?.region?.name ?? c.region_name, c.address].filter(Boolean).join(' · ') || '—'),
         h('dt', {}, '来源'), h('dd', {}, c.source_label),
         h('dt', {}, '上报时间'), h('dd', {}, fmtTime(c.created_at)),
-        step ? [h('dt', {}, step.step_label + '时限'), h('dd', {}, fmtTime(step.due_at), ' ', left(step.due_at))] : null)),
+        step ? [h('dt', {}, step.step_label + '时限'), h('dd', {}, fmtTime(step.due_at), ' ', countdown(step.due_at))] : null)),
     h('section', { class: 'card' }, h('h2', {}, '现场照片'), photoList(c.photos)),
     feedback.length ? h('section', { class: 'card' }, h('h2', {}, '处置反馈'),
       feedback.map((t) => h('div', { class: 'feedback' },

@@ -1,7 +1,7 @@
 // 受理 / 立案 / 派遣 / 结案 workbenches: the queue of one step, most urgent first, with a side
 // panel for the selected case and keyboard shortcuts for the step's own action.
 import { api, h, render, heading, params, shortcut, toast, attempt, fmtTime, fmtLeft, me } from '../app.js';
-import { SOURCES, LAMPS, lampCell, leftCell, caseLink, select, categoryChoices, regionChoices, pager, listCases } from './caselist.js';
+import { SOURCES, LAMPS, lampCell, leftCell, caseLink, select, categoryChoices, regionChoices, pager, listCases, ACTION_LABELS } from './caselist.js';
 
 /**
  * Each workbench: its queues (tabs). A queue lists some statuses and has one quick action
@@ -192,13 +192,6 @@ async function showSelected() {
     h('p', { class: 'muted' }, '可执行：', detail.allowed_actions.length ? detail.allowed_actions.map(actionLabel).join('、') : '无'));
 }
 
-const ACTION_LABELS = {
-  register: '受理', request_verification: '派核实', verify: '核实', file: '立案', void: '作废', dispatch: '派遣',
-  accept_task: '接单', return_task: '退单', feedback: '处置反馈', release_task: '释放协办', request_check: '派核查',
-  check: '核查', close: '结案', request_extension: '延期申请', approve_extension: '延期审批', request_hold: '挂账申请',
-  approve_hold: '挂账审批', resume: '恢复办理', urge: '督办', merge: '合并', revisit: '回访', reopen: '重办', comment: '留言',
-  recategorise: '改类',
-};
 const actionLabel = (a) => ACTION_LABELS[a] ?? a;
 
 let busy = false;
