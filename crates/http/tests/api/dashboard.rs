@@ -7,40 +7,16 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::helpers::TestApp;
+use crate::helpers::{demo_history, TestApp};
 use crate::on_both;
-use chengyun_domain::org::Role;
 use chengyun_storage::{AuditActor, Backend};
 
 on_both!(the_dashboard_matches_the_database, dashboard_charts_and_refusals, changes_reach_open_pages_through_any_instance);
 
-/// A year of demo history ending now.
+/// A year of demo history ending now, imported.
 async fn history(app: &TestApp, count: usize) {
-    let store = &app.store;
-    let towns = chengyun_domain::demo::DemoTowns::bundled();
-    let catalog = chengyun_domain::category::CategoryCatalog::new(store.list_category_tables().await.unwrap()).unwrap();
-    let users = store.list_users().await.unwrap();
-    let staff = |role: Role| users.iter().find(|u| u.roles.contains(&role)).unwrap().actor();
-    let calendar = chengyun_domain::calendar::WorkCalendar::china_default();
-    let steps = chengyun_domain::deadline::StepLimits::default();
-    let spec = chengyun_demo::HistorySpec {
-        towns: &towns,
-        catalog: &catalog,
-        calendar: &calendar,
-        steps: &steps,
-        actors: chengyun_demo::HistoryActors {
-            inspector: staff(Role::Inspector),
-            operator: staff(Role::Operator),
-            shift_lead: staff(Role::ShiftLead),
-            dispatcher: staff(Role::Dispatcher),
-            leader: staff(Role::Leader),
-        },
-        now: chengyun_http::now_ms(),
-        count,
-        seed: 7,
-    };
-    let histories: Vec<_> = chengyun_demo::generate(spec).collect();
-    store.import_histories(histories, &AuditActor::system()).await.unwrap();
+    let histories = demo_history(app, count, chengyun_http::now_ms()).await;
+    app.store.import_histories(histories, &AuditActor::system()).await.unwrap();
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{new_case, walk, TestApp};
+use crate::helpers::{demo_history, new_case, walk, TestApp};
 use crate::on_both;
 use chengyun_storage::Backend;
 
@@ -177,29 +177,7 @@ async fn list_filters_and_paging(b: Backend) {
 async fn imported_history_totals_agree(b: Backend) {
     use chengyun_domain::case::CaseStatus;
     let app = TestApp::spawn(b).await;
-    let users = app.store.list_users().await.unwrap();
-    let staff = |name: &str| users.iter().find(|u| u.username == name).unwrap().actor();
-    let towns = chengyun_domain::demo::DemoTowns::bundled();
-    let catalog = chengyun_domain::category::CategoryCatalog::bundled().unwrap();
-    let calendar = chengyun_domain::calendar::WorkCalendar::china_default();
-    let steps = chengyun_domain::deadline::StepLimits::default();
-    let spec = chengyun_demo::HistorySpec {
-        towns: &towns,
-        catalog: &catalog,
-        calendar: &calendar,
-        steps: &steps,
-        actors: chengyun_demo::HistoryActors {
-            inspector: staff("inspector"),
-            operator: staff("operator"),
-            shift_lead: staff("shiftlead"),
-            dispatcher: staff("dispatcher"),
-            leader: staff("leader"),
-        },
-        now: chengyun_http::now_ms(),
-        count: 600,
-        seed: 7,
-    };
-    let histories: Vec<_> = chengyun_demo::generate(spec).collect();
+    let histories = demo_history(&app, 600, chengyun_http::now_ms()).await;
     for chunk in histories.chunks(250) {
         app.store.import_histories(chunk.to_vec(), &chengyun_storage::AuditActor::system()).await.unwrap();
     }

@@ -171,3 +171,32 @@ pub async fn walk(app: &TestApp, stop_after: &str) -> Value {
     }
     case
 }
+
+/// `count` generated cases up to `now` (seed 7), walked through the state machine by the first
+/// active demo user of each role, over the categories stored in the test database.
+pub async fn demo_history(app: &TestApp, count: usize, now: i64) -> Vec<(chengyun_domain::case::Case, Vec<chengyun_domain::case::Event>)> {
+    use chengyun_domain::org::Role;
+    let towns = chengyun_domain::demo::DemoTowns::bundled();
+    let catalog = chengyun_domain::category::CategoryCatalog::new(app.store.list_category_tables().await.unwrap()).unwrap();
+    let users = app.store.list_users().await.unwrap();
+    let staff = |role: Role| users.iter().find(|u| u.roles.contains(&role) && u.active).unwrap().actor();
+    let calendar = chengyun_domain::calendar::WorkCalendar::china_default();
+    let steps = chengyun_domain::deadline::StepLimits::default();
+    chengyun_demo::generate(chengyun_demo::HistorySpec {
+        towns: &towns,
+        catalog: &catalog,
+        calendar: &calendar,
+        steps: &steps,
+        actors: chengyun_demo::HistoryActors {
+            inspector: staff(Role::Inspector),
+            operator: staff(Role::Operator),
+            shift_lead: staff(Role::ShiftLead),
+            dispatcher: staff(Role::Dispatcher),
+            leader: staff(Role::Leader),
+        },
+        now,
+        count,
+        seed: 7,
+    })
+    .collect()
+}

@@ -5,12 +5,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use chengyun_domain::category::CategoryCatalog;
-use chengyun_domain::demo::DemoTowns;
-use chengyun_domain::org::Role;
 use chengyun_storage::{AuditActor, Backend};
 
-use crate::helpers::{new_case, walk, TestApp};
+use crate::helpers::{demo_history, new_case, walk, TestApp};
 use crate::on_both;
 
 on_both!(words_inside_long_words_are_found_and_terms_are_anded, search_stays_in_scope, the_index_follows_notes_and_feedback, similar_cases_score_text_place_and_time, lists_sort_by_urgency_newest_or_oldest);
@@ -159,7 +156,7 @@ async fn similar_cases_score_text_place_and_time(b: Backend) {
 async fn both_backends_list_the_same_cases_in_the_same_order() {
     let lite = TestApp::spawn(Backend::Sqlite).await;
     let pg = TestApp::spawn(Backend::Postgres).await;
-    let histories = demo_history(&lite, 1500).await;
+    let histories = demo_history(&lite, 1500, 1_795_000_000_000).await;
     for app in [&lite, &pg] {
         app.store.import_histories(histories.clone(), &AuditActor::system()).await.unwrap();
     }
@@ -184,33 +181,6 @@ async fn both_backends_list_the_same_cases_in_the_same_order() {
         }
     }
     assert!(compared > 1000, "the queries match enough cases to compare ({compared})");
-}
-
-/// A generated history for the demo towns, as `chengyun demo` makes it, at a fixed time.
-async fn demo_history(app: &TestApp, count: usize) -> Vec<(chengyun_domain::case::Case, Vec<chengyun_domain::case::Event>)> {
-    let towns = DemoTowns::bundled();
-    let catalog = CategoryCatalog::new(app.store.list_category_tables().await.unwrap()).unwrap();
-    let users = app.store.list_users().await.unwrap();
-    let staff = |role: Role| users.iter().find(|u| u.roles.contains(&role) && u.active).unwrap().actor();
-    let calendar = chengyun_domain::calendar::WorkCalendar::china_default();
-    let steps = chengyun_domain::deadline::StepLimits::default();
-    chengyun_demo::generate(chengyun_demo::HistorySpec {
-        towns: &towns,
-        catalog: &catalog,
-        calendar: &calendar,
-        steps: &steps,
-        actors: chengyun_demo::HistoryActors {
-            inspector: staff(Role::Inspector),
-            operator: staff(Role::Operator),
-            shift_lead: staff(Role::ShiftLead),
-            dispatcher: staff(Role::Dispatcher),
-            leader: staff(Role::Leader),
-        },
-        now: 1_795_000_000_000,
-        count,
-        seed: 7,
-    })
-    .collect()
 }
 
 /// `sort=urgency` puts the soonest-due running cases first and untimed ones last; `oldest` and
