@@ -98,6 +98,15 @@ function showError(form, e, mapField = (f) => f) {
 }
 
 /** Runs `action` on submit with the button disabled; API errors land next to their field. */
+/** The form's chosen file, or the 422 a missing one gets (shown next to the file field). */
+function chosenFile(data, kind) {
+  const file = data.get('file');
+  if (!(file instanceof File) || !file.size) {
+    throw new ApiError(422, { error: { code: 'field_required', field: 'file', message: `请选择要上传的 ${kind} 文件` } });
+  }
+  return file;
+}
+
 function onSubmit(form, action, mapField) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -486,10 +495,7 @@ async function regionsPage() {
       report);
     onSubmit(form, async (data) => {
       render(report);
-      const file = data.get('file');
-      if (!(file instanceof File) || !file.size) {
-        throw new ApiError(422, { error: { code: 'field_required', field: 'file', message: '请选择要上传的 GeoJSON 文件' } });
-      }
+      const file = chosenFile(data, 'GeoJSON');
       const query = { level: data.get('level'), code_property: data.get('code_property').trim(), name_property: data.get('name_property').trim(),
         parent: data.get('parent'), crs: data.get('crs') };
       try {
@@ -920,10 +926,7 @@ async function routingPage() {
       report);
     onSubmit(form, async (data) => {
       render(report);
-      const file = data.get('file');
-      if (!(file instanceof File) || !file.size) {
-        throw new ApiError(422, { error: { code: 'field_required', field: 'file', message: '请选择要上传的 CSV 文件' } });
-      }
+      const file = chosenFile(data, 'CSV');
       const scope = region.value ? `“${regions.name(region.value)}”内` : '全部区划';
       if (!await confirmAction('导入责任清单', `导入将替换${scope}的全部责任规则（共 ${rules.length} 条）。确定导入吗？`, '导入')) return;
       try {
