@@ -22,7 +22,7 @@ use chengyun_svg::line::{LineChart, Series};
 
 use crate::access::require_role;
 use crate::auth::CurrentUser;
-use crate::dashboard_cache::{Shared, EARLIER_DAYS_MAX_AGE_MS, FIGURES_MAX_AGE_MS, RANKING_MAX_AGE_MS};
+use crate::shared_cache::{Shared, EARLIER_DAYS_MAX_AGE_MS, FIGURES_MAX_AGE_MS, RANKING_MAX_AGE_MS};
 use crate::error::{ApiError, ApiResult};
 use crate::maps::{count_scope, scoped_region};
 use crate::places::{param, Params};
@@ -120,7 +120,7 @@ impl Period {
     }
 }
 
-/// The 大屏's computations shared by its viewers (see [`crate::dashboard_cache`]).
+/// The 大屏's computations shared by its viewers (see [`crate::shared_cache`]).
 pub struct Computed {
     /// Today's counts, the open and overdue cases: follow every change.
     today: Shared<DashboardFigures>,

@@ -17,8 +17,8 @@ use chengyun_domain::case::{self, Case, Context, Location, NewReport, Reporter, 
 use chengyun_domain::org::Actor;
 use chengyun_domain::region::RegionLevel;
 use chengyun_places::coord::{self, LonLat};
-use chengyun_places::nearby::{self, Candidate, E7_PER_DEGREE};
-use chengyun_storage::{IdempotencyKey, NearbyQuery, NewCaseRequest, SuspectLink};
+use chengyun_storage::{IdempotencyKey, NewCaseRequest};
+pub use chengyun_storage::SuspectedDuplicate;
 
 use crate::access::region_in_scope;
 use crate::error::{ApiError, ApiResult};
@@ -28,11 +28,6 @@ pub use writer::IntakeWriter;
 
 /// Longest idempotency key a client may send.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
-
-/// Most candidates read for the duplicate check.
-const MAX_CANDIDATES: i64 = 100;
-/// Most suspected duplicates linked to one report (the nearest).
-const MAX_SUSPECTS: usize = 5;
 
 /// One report as it arrives, before anything is checked.
 #[derive(Debug, Clone)]
@@ -61,16 +56,6 @@ pub struct Intake {
     pub suspected_duplicates: Vec<SuspectedDuplicate>,
 }
 
-/// An open case a new report may repeat, shown to the 受理员 with how far and how old it is.
-#[derive(Debug, Clone)]
-pub struct SuspectedDuplicate {
-    pub case_id: i64,
-    pub number: String,
-    pub status: chengyun_domain::case::CaseStatus,
-    pub distance_m: f64,
-    pub age_ms: i64,
-}
-
 /// The `Idempotency-Key` header, if the client sent one.
 pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
@@ -86,12 +71,6 @@ pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 /// Registers a report as a new case (上报), or returns the case an earlier submission with the
 /// same idempotency key made.
 pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> ApiResult<Intake> {
-    let live_after = now_ms() - state.config.idempotency_ttl_ms;
-    if let Some(key) = &submission.idempotency_key
-        && let Some(case) = state.store.case_by_idempotency_key(actor.user_id, key, live_after).await?
-    {
-        return replay(state, case).await;
-    }
     let reference = state.reference().await?;
     let category = reference
         .catalog
@@ -112,11 +91,6 @@ pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> 
         return Err(ApiError::invalid("invalid_phone", "reporter.phone", "联系电话（reporter.phone）格式不正确"));
     }
     let now = now_ms();
-    let point = placement.as_ref().map(|p| LonLat::new(p.lon, p.lat));
-    let suspected = match point {
-        Some(point) => find_duplicates(state, &category.code, point, now).await?,
-        None => Vec::new(),
-    };
     let report = NewReport {
         category: category.code.clone(),
         description: submission.description,
@@ -134,15 +108,16 @@ pub async fn submit(state: &AppState, actor: &Actor, submission: Submission) -> 
     let request = NewCaseRequest {
         number_prefix: prefix,
         event,
-        idempotency: submission.idempotency_key.map(|key| IdempotencyKey { actor_id: actor.user_id, key, live_after }),
-        suspected: suspected.iter().map(|s| SuspectLink { duplicate_of: s.case_id, distance_m: s.distance_m, age_ms: s.age_ms }).collect(),
+        idempotency: submission
+            .idempotency_key
+            .map(|key| IdempotencyKey { actor_id: actor.user_id, key, live_after: now - state.config.idempotency_ttl_ms }),
+        duplicates: Some(state.config.duplicates),
     };
     let created = state.intake.create(request).await?;
     if created.replayed {
-        // The same key was in flight in another request, which won.
         return replay(state, created.case).await;
     }
-    Ok(Intake { case: created.case, replayed: false, suspected_duplicates: suspected })
+    Ok(Intake { case: created.case, replayed: false, suspected_duplicates: created.suspected })
 }
 
 /// The outcome of a repeated submission: the stored case and the links stored with it.
@@ -160,38 +135,6 @@ async fn replay(state: &AppState, case: Case) -> ApiResult<Intake> {
         }
     }
     Ok(Intake { case, replayed: true, suspected_duplicates })
-}
-
-/// Open cases of the category near `point` (WGS-84) and recent enough, nearest first: an
-/// indexed box query, then the exact distance and the rule (`chengyun_places::nearby`).
-async fn find_duplicates(state: &AppState, category: &str, point: LonLat, now: i64) -> ApiResult<Vec<SuspectedDuplicate>> {
-    let rule = state.config.duplicates;
-    let b = nearby::search_box(point, rule.radius_m);
-    let query = NearbyQuery {
-        category: category.to_string(),
-        min_lon_e7: b.min_lon,
-        max_lon_e7: b.max_lon,
-        min_lat_e7: b.min_lat,
-        max_lat_e7: b.max_lat,
-        since: now - rule.window_ms,
-        limit: MAX_CANDIDATES,
-    };
-    let candidates = state.store.nearby_open_cases(&query).await?.into_iter().map(|c| Candidate {
-        point: LonLat::new(c.lon_e7 as f64 / E7_PER_DEGREE, c.lat_e7 as f64 / E7_PER_DEGREE),
-        created_at: c.created_at,
-        item: c,
-    });
-    Ok(nearby::suspects(point, now, &rule, candidates)
-        .into_iter()
-        .take(MAX_SUSPECTS)
-        .map(|s| SuspectedDuplicate {
-            case_id: s.item.id,
-            number: s.item.number,
-            status: s.item.status,
-            distance_m: s.distance_m,
-            age_ms: s.age_ms,
-        })
-        .collect())
 }
 
 /// The region a new report belongs to: where its point fell (a 单元网格 where grids exist), else

@@ -10,7 +10,7 @@ mod auth;
 mod cases;
 mod classifier;
 mod dashboard;
-mod dashboard_cache;
+mod shared_cache;
 pub mod console;
 mod intake;
 mod error;

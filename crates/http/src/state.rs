@@ -17,10 +17,12 @@ use chengyun_domain::routing::ResponsibilityList;
 use chengyun_domain::Millis;
 use chengyun_places::locate::LocateIndex;
 use chengyun_places::nearby::DuplicateRule;
-use chengyun_storage::{GeometryScope, Store};
+use chengyun_domain::open311::Service;
+use chengyun_storage::{ApiKeyRecord, GeometryScope, Store, UserRecord};
 
 use crate::error::{ApiError, ApiResult};
 use crate::intake::IntakeWriter;
+use crate::shared_cache::Shared;
 
 /// Settings keys.
 pub const SCHEDULE_KEY: &str = "calendar.schedule";
@@ -178,6 +180,10 @@ pub struct AppState {
     pub(crate) live: Arc<crate::live::Hub>,
     /// The 大屏's computations, shared by its viewers.
     pub(crate) dashboard: Arc<crate::dashboard::Computed>,
+    /// Open311 services per town and API keys per hash, read at most once per
+    /// `Config::reference_ttl` (and again after a change made here): every report needs both.
+    pub(crate) open311_services: Arc<Shared<Vec<Service>>>,
+    pub(crate) api_keys: Arc<Shared<Option<(ApiKeyRecord, UserRecord)>>>,
 }
 
 impl AppState {
@@ -186,6 +192,7 @@ impl AppState {
         let places = Places::load(&*store, reference.geometry_version).await?;
         let intake = Arc::new(IntakeWriter::start(store.clone(), config.intake_batch, config.group_commit_postgres));
         spawn_key_purge(&store, config.idempotency_ttl_ms);
+        let ttl = config.reference_ttl.as_millis() as Millis;
         Ok(AppState {
             store,
             config: Arc::new(config),
@@ -195,6 +202,8 @@ impl AppState {
             classifier: Default::default(),
             live: Default::default(),
             dashboard: Default::default(),
+            open311_services: Arc::new(Shared::new(ttl, false)),
+            api_keys: Arc::new(Shared::new(ttl, false)),
         })
     }
 

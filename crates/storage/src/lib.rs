@@ -95,12 +95,8 @@ pub trait Store: Send + Sync + 'static {
     /// request whose idempotency key is already stored (and live) gets that case with
     /// `replayed`, and one that cannot be stored fails alone, never its batch.
     async fn create_cases(&self, batch: Vec<NewCaseRequest>) -> Result<Vec<Result<CreatedCase>>>;
-    /// The case a live idempotency key made.
-    async fn case_by_idempotency_key(&self, actor_id: i64, key: &str, live_after: Millis) -> Result<Option<Case>>;
     /// Forgets idempotency keys stored before `before`; returns how many.
     async fn purge_idempotency_keys(&self, before: Millis) -> Result<u64>;
-    /// Open cases (not closed, voided or merged) of a category in a box, reported since a time.
-    async fn nearby_open_cases(&self, query: &NearbyQuery) -> Result<Vec<NearbyCase>>;
     /// 疑似重复件 links of a case, in both directions, nearest first.
     async fn suspected_duplicates(&self, case_id: i64) -> Result<Vec<SuspectRecord>>;
     /// Stores `after`, the case `before` with `event` applied, if the stored case still has

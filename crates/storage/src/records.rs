@@ -6,6 +6,7 @@ use chengyun_domain::case::{ActionKind, Case, CaseStatus, Source};
 use chengyun_domain::deadline::Lamp;
 use chengyun_domain::org::{Actor, Role, Scope};
 use chengyun_domain::Millis;
+pub use chengyun_places::nearby::DuplicateRule;
 
 /// Who made a change, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,8 +281,10 @@ pub struct NewCaseRequest {
     /// The `report` event; the store fills in the number.
     pub event: chengyun_domain::case::Event,
     pub idempotency: Option<IdempotencyKey>,
-    /// Open cases the report may repeat (疑似重复件), stored as links.
-    pub suspected: Vec<SuspectLink>,
+    /// 疑似重复件: when set, open cases of the same category near the case's placed point and
+    /// recent enough by this rule — stored ones and the batch's earlier new cases — are linked
+    /// to it in the transaction that stores it.
+    pub duplicates: Option<DuplicateRule>,
 }
 
 /// A client's key for one report: the same key from the same user makes one case.
@@ -293,10 +296,12 @@ pub struct IdempotencyKey {
     pub live_after: Millis,
 }
 
-/// A link from a new report to an open case it may repeat.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SuspectLink {
-    pub duplicate_of: i64,
+/// An open case a new report may repeat (疑似重复件), as shown to the 受理员: how far and how old.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuspectedDuplicate {
+    pub case_id: i64,
+    pub number: String,
+    pub status: CaseStatus,
     pub distance_m: f64,
     /// How much earlier the open case was reported.
     pub age_ms: i64,
@@ -308,22 +313,11 @@ pub struct CreatedCase {
     pub case: Case,
     /// An earlier request with the same idempotency key made this case; nothing was written.
     pub replayed: bool,
+    /// The suspected duplicates linked now, nearest first (empty for a replay).
+    pub suspected: Vec<SuspectedDuplicate>,
 }
 
-/// Open cases of a category in a box of fixed-point WGS-84 coordinates (degrees × 10⁷, as `cases.wgs_lon_e7`/`wgs_lat_e7`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NearbyQuery {
-    pub category: String,
-    pub min_lon_e7: i64,
-    pub max_lon_e7: i64,
-    pub min_lat_e7: i64,
-    pub max_lat_e7: i64,
-    /// Reported at or after this instant.
-    pub since: Millis,
-    pub limit: i64,
-}
-
-/// An open case found by a [`NearbyQuery`].
+/// An open case found near a new report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NearbyCase {
     pub id: i64,

@@ -55,8 +55,10 @@ async fn run(store: Arc<dyn Store>, mut queue: mpsc::Receiver<(NewCaseRequest, R
     while queue.recv_many(&mut jobs, max_batch).await > 0 {
         let (requests, replies): (Vec<NewCaseRequest>, Vec<Reply>) = jobs.drain(..).unzip();
         let size = requests.len();
+        let started = std::time::Instant::now();
         match store.create_cases(requests).await {
             Ok(results) => {
+                tracing::debug!(size, ms = started.elapsed().as_secs_f64() * 1e3, "intake batch committed");
                 for (result, reply) in results.into_iter().zip(replies) {
                     // A request whose client went away is committed all the same; a retry with
                     // its key finds the case.

@@ -94,6 +94,7 @@ async fn list(State(state): State<AppState>, CurrentUser(actor): CurrentUser) ->
 async fn create(State(state): State<AppState>, CurrentUser(actor): CurrentUser, JsonBody(request): JsonBody<KeyRequest>) -> ApiResult<(StatusCode, Json<Value>)> {
     admin(&actor)?;
     let (key, record) = issue_key(&*state.store, request, &AuditActor::from(&actor)).await?;
+    state.api_keys.clear();
     let mut body = json!(record);
     body["key"] = json!(key);
     Ok((StatusCode::CREATED, Json(body)))
@@ -102,6 +103,7 @@ async fn create(State(state): State<AppState>, CurrentUser(actor): CurrentUser, 
 async fn revoke(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     admin(&actor)?;
     if state.store.revoke_api_key(id, &AuditActor::from(&actor)).await? {
+        state.api_keys.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("API 密钥"))
@@ -112,11 +114,16 @@ async fn revoke(State(state): State<AppState>, CurrentUser(actor): CurrentUser, 
 /// `town` and within its rate. 403 for a missing, unknown, revoked or out-of-scope key.
 pub async fn client(state: &AppState, params: &Params, town: &str, format: Format) -> Result<(ApiKeyRecord, Actor), Fail> {
     let key = params.get("api_key").ok_or_else(|| Fail::forbidden(format, "api_key_required", "须提供有效的 API 密钥（api_key）"))?;
-    let (record, user) = state
-        .store
-        .api_key_by_hash(&key_hash(key))
+    let hash = key_hash(key);
+    let store = state.store.clone();
+    let found = state
+        .api_keys
+        .get_or_compute(&hash, 0, now_ms(), || async { store.api_key_by_hash(&hash).await.map_err(ApiError::from) })
         .await
-        .or_fail(format)?
+        .or_fail(format)?;
+    let (record, user) = found
+        .as_ref()
+        .clone()
         .ok_or_else(|| Fail::forbidden(format, "invalid_api_key", "API 密钥（api_key）无效或已吊销"))?;
     if !record.jurisdictions.iter().any(|t| t == town) {
         return Err(Fail::forbidden(format, "jurisdiction_not_allowed", format!("该 API 密钥无权向辖区“{town}”（jurisdiction_id）提交")));

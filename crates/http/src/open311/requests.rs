@@ -15,7 +15,7 @@ use chengyun_places::coord::LonLat;
 use chengyun_storage::{CaseQuery, Near, NewAttachment, StoredEvent};
 
 use super::params::{jurisdiction, read, Params};
-use super::services::{find, service_name};
+use super::services::{find, service_name, town_services};
 use super::{answer, keys, split, Answer, Fail, Format, OrFail};
 use crate::intake::{self, Intake, Submission};
 use crate::state::{now_ms, AppState, Reference};
@@ -111,7 +111,7 @@ pub async fn one(State(state): State<AppState>, Path(file): Path<String>, reques
         let reference = state.reference().await.or_fail(format)?;
         let town = jurisdiction(&params, state, &reference, format)?;
         let case = case_of_town(state, number, &town, format).await?;
-        let services = state.store.list_open311_services(&town).await.or_fail(format)?;
+        let services = town_services(state, &town).await.or_fail(format)?;
         let events = if params.flag("extensions") { Some(state.store.case_events(case.id).await.or_fail(format)?) } else { None };
         let body = request_json(&case, &services, &reference, events.as_deref());
         Ok(answer(format, StatusCode::OK, "service_requests", json!([body])))
@@ -141,7 +141,7 @@ pub async fn list(state: &AppState, format: Format, request: Request) -> Answer 
     let params = read(request, format, 0).await?;
     let reference = state.reference().await.or_fail(format)?;
     let town = jurisdiction(&params, state, &reference, format)?;
-    let services = state.store.list_open311_services(&town).await.or_fail(format)?;
+    let services = town_services(state, &town).await.or_fail(format)?;
     let extensions = params.flag("extensions");
     let mut cases: Vec<Case> = Vec::new();
     if let Some(ids) = params.get("service_request_id") {

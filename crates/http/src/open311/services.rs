@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -20,7 +22,7 @@ use crate::access::require_role;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::json::JsonBody;
-use crate::state::{AppState, Reference};
+use crate::state::{now_ms, AppState, Reference};
 
 pub fn service_json(s: &Service) -> Value {
     json!({
@@ -61,7 +63,7 @@ pub async fn list(state: &AppState, format: Format, request: Request) -> Answer 
     let params = read(request, format, 0).await?;
     let reference = state.reference().await.or_fail(format)?;
     let town = jurisdiction(&params, state, &reference, format)?;
-    let services = state.store.list_open311_services(&town).await.or_fail(format)?;
+    let services = town_services(state, &town).await.or_fail(format)?;
     Ok(answer(format, StatusCode::OK, "services", Value::Array(services.iter().map(service_json).collect())))
 }
 
@@ -79,7 +81,13 @@ pub async fn definition(State(state): State<AppState>, Path(file): Path<String>,
 
 /// One service of a town.
 pub async fn find(state: &AppState, town: &str, code: &str, format: Format) -> Result<Option<Service>, Fail> {
-    Ok(state.store.list_open311_services(town).await.or_fail(format)?.into_iter().find(|s| s.code == code))
+    Ok(town_services(state, town).await.or_fail(format)?.iter().find(|s| s.code == code).cloned())
+}
+
+/// A town's public services, as read at most `Config::reference_ttl` ago.
+pub async fn town_services(state: &AppState, town: &str) -> ApiResult<Arc<Vec<Service>>> {
+    let store = state.store.clone();
+    state.open311_services.get_or_compute(town, 0, now_ms(), || async move { store.list_open311_services(town).await.map_err(ApiError::from) }).await
 }
 
 /// The name residents see for a category: the town's service name, else the category's own.
@@ -136,12 +144,14 @@ async fn admin_put(
         return Err(ApiError::invalid("unknown_category", "code", format!("服务编码须为启用中的案件类别编码，“{}”不是", service.code)));
     }
     state.store.put_open311_service(&town, &service, &AuditActor::from(&actor)).await?;
+    state.open311_services.clear();
     Ok(Json(json!(service)))
 }
 
 async fn admin_delete(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path((town, code)): Path<(String, String)>) -> ApiResult<StatusCode> {
     require_role(&actor, &[Role::Admin], "管理 Open311 服务")?;
     if state.store.delete_open311_service(&town, &code, &AuditActor::from(&actor)).await? {
+        state.open311_services.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("服务"))

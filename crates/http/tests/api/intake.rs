@@ -14,6 +14,7 @@ on_both!(
     concurrent_submissions_with_one_key_make_one_case,
     one_bad_request_fails_alone_in_a_batch,
     duplicates_are_linked_by_place_time_category_and_state,
+    reports_committed_together_find_each_other,
     tallies_hold_after_group_commits,
 );
 
@@ -109,7 +110,7 @@ async fn one_bad_request_fails_alone_in_a_batch(b: Backend) {
         number_prefix: prefix.to_string(),
         event: event.clone(),
         idempotency: key.map(|k| IdempotencyKey { actor_id: 42, key: k.to_string(), live_after: 0 }),
-        suspected: vec![],
+        duplicates: None,
     };
     // A case already holds the number the counter would give the `BAD` request next, so its
     // insert breaks a unique constraint in the database.
@@ -208,6 +209,35 @@ async fn duplicates_are_linked_by_place_time_category_and_state(b: Backend) {
         .await;
     let linked: Vec<Value> = after_closed["suspected_duplicates"].as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
     assert!(!linked.contains(&closed["id"]), "{linked:?}");
+}
+
+/// Reports of one event arriving together are written by one batch: each is linked to the
+/// stored case and to the batch's earlier ones, not only to what was committed before.
+async fn reports_committed_together_find_each_other(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let inspector = app.login("inspector").await;
+    let (_, stored) = app.post("/api/v1/cases", &inspector, report_at("SJ-0102", 121.5850, 31.0330)).await;
+    let report = app.store.case_events(stored["id"].as_i64().unwrap()).await.unwrap()[0].event.clone();
+    let request = |key: &str| NewCaseRequest {
+        number_prefix: "310115137".to_string(),
+        event: report.clone(),
+        idempotency: Some(IdempotencyKey { actor_id: 42, key: key.to_string(), live_after: 0 }),
+        duplicates: Some(Default::default()),
+    };
+    let results = app.store.create_cases(vec![request("x"), request("y"), request("z")]).await.unwrap();
+    let created: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
+    let linked = |n: usize| -> std::collections::BTreeSet<i64> { created[n].suspected.iter().map(|s| s.case_id).collect() };
+    let (a, x, y) = (stored["id"].as_i64().unwrap(), created[0].case.id, created[1].case.id);
+    assert_eq!(linked(0), [a].into());
+    assert_eq!(linked(1), [a, x].into());
+    assert_eq!(linked(2), [a, x, y].into());
+    let in_batch = created[2].suspected.iter().find(|s| s.case_id == y).unwrap();
+    assert_eq!((in_batch.number.as_str(), in_batch.distance_m), (created[1].case.facts.number.as_str(), 0.0));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM suspected_duplicates").await, 6);
+    let operator = app.login("operator").await;
+    let (_, detail) = app.get(&format!("/api/v1/cases/{x}"), &operator).await;
+    let later: Vec<i64> = detail["suspected_duplicates"].as_array().unwrap().iter().filter(|l| l["relation"] == "later").map(|l| l["id"].as_i64().unwrap()).collect();
+    assert_eq!(later.len(), 2, "{detail}");
 }
 
 /// Many reports at once go through the group commit; counts and the chain stay exact.

@@ -68,6 +68,24 @@ impl Sql {
     }
 }
 
+/// `items` cut into chunks whose sizes come from `sizes` (largest first, ending with 1): the
+/// largest size that still fits, again and again. Statements built per chunk then take a few
+/// fixed shapes, which the connection's statement cache keeps prepared, instead of a new shape
+/// for every count of rows.
+pub fn fixed_chunks<'a, T>(items: &'a [T], sizes: &'static [usize]) -> impl Iterator<Item = &'a [T]> + 'a {
+    debug_assert_eq!(sizes.last(), Some(&1));
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = sizes.iter().copied().find(|&s| s <= rest.len()).unwrap_or(1);
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// The smallest string greater than every string starting with `prefix`, so that
 /// `code >= prefix AND code < upper` is an index range scan on both dialects.
 pub fn prefix_upper(prefix: &str) -> String {
@@ -105,6 +123,17 @@ mod tests {
         sql.arg(Arg::Int(1)).push(" AND b IN ").row(vec![Arg::Text("x".into()), Arg::Text("y".into())]);
         assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.args.len(), 3);
+    }
+
+    #[test]
+    fn chunks_take_the_largest_fixed_size_that_fits() {
+        let items: Vec<u32> = (0..51).collect();
+        let sizes: Vec<usize> = fixed_chunks(&items, &[16, 4, 1]).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [16, 16, 16, 1, 1, 1]);
+        let joined: Vec<u32> = fixed_chunks(&items, &[16, 4, 1]).flatten().copied().collect();
+        assert_eq!(joined, items, "every item once, in order");
+        assert_eq!(fixed_chunks(&items[..7], &[16, 4, 1]).map(<[u32]>::len).collect::<Vec<_>>(), [4, 1, 1, 1]);
+        assert_eq!(fixed_chunks::<u32>(&[], &[4, 1]).count(), 0);
     }
 
     #[test]

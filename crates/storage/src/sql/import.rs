@@ -9,20 +9,21 @@ use sqlx::{Any, Row, Transaction};
 use chengyun_domain::case::{Case, Change, Event};
 
 use super::audit_log::{self, INSERT_COLUMNS};
-use super::bind::{Arg, Sql};
+use super::bind::{fixed_chunks, Arg, Sql};
 use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, state_json, tally_key, CASE_COLUMNS};
 use super::{search, Backend, SqlStore};
 use crate::audit::AuditEntry;
 use crate::records::AuditActor;
 use crate::{Result, StoreError};
 
-/// Rows per multi-row INSERT. SQLite resolves each `$n` by a linear search of the statement's
-/// parameter names, so the cost of binding grows with the square of the parameters: keep its
-/// statements small. PostgreSQL prefers fewer round trips.
-fn rows_per_statement(backend: Backend) -> usize {
+/// Rows per multi-row INSERT: a few fixed counts (see [`fixed_chunks`]). SQLite resolves each
+/// `$n` by a linear search of the statement's parameter names, so the cost of binding grows
+/// with the square of the parameters: keep its statements small. PostgreSQL prefers fewer
+/// round trips.
+fn rows_per_statement(backend: Backend) -> &'static [usize] {
     match backend {
-        Backend::Sqlite => 16,
-        Backend::Postgres => 200,
+        Backend::Sqlite => &[16, 4, 1],
+        Backend::Postgres => &[200, 25, 5, 1],
     }
 }
 
@@ -32,7 +33,7 @@ pub(super) async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> R
 }
 
 pub(super) async fn insert_rows(tx: &mut Transaction<'static, Any>, backend: Backend, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
-    for chunk in rows.chunks(rows_per_statement(backend)) {
+    for chunk in fixed_chunks(&rows, rows_per_statement(backend)) {
         let mut sql = Sql::new(head);
         for (i, row) in chunk.iter().enumerate() {
             if i > 0 {

@@ -3,6 +3,10 @@
 //! suspected-duplicate links — the group commit of the SQLite intake writer, and the
 //! per-request transaction on PostgreSQL (a batch of one).
 //!
+//! The batch's idempotency keys are looked up with one statement, and the candidates for its
+//! 疑似重复件 with one more per 8 reports; on SQLite the write lock is held meanwhile, so
+//! what the checks see is what the batch commits against.
+//!
 //! Rows are written as [`super::import`] writes them, many to a statement. If the batch
 //! transaction fails, every request is retried in a transaction of its own, so one bad request
 //! fails alone.
@@ -12,13 +16,15 @@ use std::collections::HashMap;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use chengyun_domain::case::{Case, Change};
+use chengyun_places::coord::LonLat;
+use chengyun_places::nearby::{self, Candidate, DuplicateRule, E7_PER_DEGREE};
 
 use super::audit_log::{self, INSERT_COLUMNS};
-use super::bind::{enum_from, Arg};
+use super::bind::{enum_from, fixed_chunks, Arg, Sql};
 use super::cases::day_text;
 use super::import::{insert_rows, max_id, CaseRows};
 use super::{search, unique_violation, Backend, SqlStore};
-use crate::records::{CreatedCase, NearbyCase, NearbyQuery, NewCaseRequest, SuspectRecord};
+use crate::records::{CreatedCase, IdempotencyKey, NearbyCase, NewCaseRequest, SuspectRecord, SuspectedDuplicate};
 use crate::{Result, StoreError};
 
 /// What a request of the batch turned out to be once its idempotency key was looked up.
@@ -106,6 +112,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
     };
 
     // Idempotency keys: an earlier case, an earlier request of this batch, or new.
+    let stored_keys = stored_keys(&mut tx, batch).await?;
     let mut slots = Vec::with_capacity(batch.len());
     let mut fresh: Vec<Fresh> = Vec::new();
     let mut keyed: HashMap<(i64, &str), usize> = HashMap::new();
@@ -116,13 +123,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
                 slots.push(Slot::SameAs(first));
                 continue;
             }
-            let row = sqlx::query("SELECT case_id, created_at FROM intake_keys WHERE actor_id = $1 AND idem_key = $2")
-                .bind(k.actor_id)
-                .bind(k.key.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(row) = row {
-                let (case_id, at): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+            if let Some(&(case_id, at)) = stored_keys.get(&(k.actor_id, k.key.as_str())) {
                 if at >= k.live_after {
                     slots.push(Slot::Stored(case_id));
                     continue;
@@ -135,7 +136,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
         match Case::reported(0, &event) {
             Ok(case) => {
                 slots.push(Slot::New(fresh.len()));
-                fresh.push((i, case, event));
+                fresh.push(Fresh { request: i, case, event, suspected: vec![] });
             }
             Err(e) => slots.push(Slot::Failed(StoreError::Corrupt(e.to_string()))),
         }
@@ -143,8 +144,8 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
 
     // Numbers per town and day, ids, rows.
     let mut per_day: HashMap<(String, String), i64> = HashMap::new();
-    for (i, case, _) in &fresh {
-        *per_day.entry((batch[*i].number_prefix.clone(), day_text(case.created_at))).or_default() += 1;
+    for f in &fresh {
+        *per_day.entry((batch[f.request].number_prefix.clone(), day_text(f.case.created_at))).or_default() += 1;
     }
     let mut next_number: HashMap<(String, String), i64> = HashMap::new();
     for ((prefix, day), n) in per_day {
@@ -168,27 +169,30 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
     }
     let case_ids = new_ids(&mut tx, backend, "cases", fresh.len()).await?;
     let event_ids = new_ids(&mut tx, backend, "case_events", fresh.len()).await?;
+    for (n, f) in fresh.iter_mut().enumerate() {
+        let key = (batch[f.request].number_prefix.clone(), day_text(f.case.created_at));
+        let seq = next_number.get_mut(&key).expect("counted above");
+        f.case.facts.number = format!("{}-{}-{:04}", key.0, key.1, *seq);
+        *seq += 1;
+        if let Change::Reported { facts, .. } = &mut f.event.change {
+            facts.number = f.case.facts.number.clone();
+        }
+        f.case.id = case_ids[n];
+    }
+    find_suspects(&mut tx, batch, &mut fresh).await?;
     let mut rows = CaseRows::default();
     let (mut key_rows, mut link_rows, mut audit_entries, mut search_docs) = (vec![], vec![], vec![], vec![]);
-    for (n, (i, case, event)) in fresh.iter_mut().enumerate() {
-        let request = &batch[*i];
-        let key = (request.number_prefix.clone(), day_text(case.created_at));
-        let seq = next_number.get_mut(&key).expect("counted above");
-        case.facts.number = format!("{}-{}-{:04}", key.0, key.1, *seq);
-        *seq += 1;
-        if let Change::Reported { facts, .. } = &mut event.change {
-            facts.number = case.facts.number.clone();
-        }
-        case.id = case_ids[n];
+    for (n, f) in fresh.iter().enumerate() {
+        let (request, case) = (&batch[f.request], &f.case);
         rows.case(case)?;
-        search_docs.push((case.id, search::case_document(case, std::iter::once(&*event))));
-        audit_entries.push(rows.event(case, event_ids[n], event)?);
+        search_docs.push((case.id, search::case_document(case, std::iter::once(&f.event))));
+        audit_entries.push(rows.event(case, event_ids[n], &f.event)?);
         if let Some(k) = &request.idempotency {
             key_rows.push(vec![Arg::Int(k.actor_id), Arg::Text(k.key.clone()), Arg::Int(case.id), Arg::Int(case.created_at)]);
         }
-        for link in &request.suspected {
-            let mm = (link.distance_m * 1000.0).round() as i64;
-            link_rows.push(vec![Arg::Int(case.id), Arg::Int(link.duplicate_of), Arg::Int(mm), Arg::Int(link.age_ms)]);
+        for s in &f.suspected {
+            let mm = (s.distance_m * 1000.0).round() as i64;
+            link_rows.push(vec![Arg::Int(case.id), Arg::Int(s.case_id), Arg::Int(mm), Arg::Int(s.age_ms)]);
         }
     }
     rows.write(&mut tx, backend).await?;
@@ -226,80 +230,127 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
     Ok(finish(slots, &fresh, stored))
 }
 
-type Fresh = (usize, Case, chengyun_domain::case::Event);
+/// A request of the batch that makes a new case.
+struct Fresh {
+    /// Its index in the batch.
+    request: usize,
+    case: Case,
+    event: chengyun_domain::case::Event,
+    suspected: Vec<SuspectedDuplicate>,
+}
 
 fn finish(slots: Vec<Slot>, fresh: &[Fresh], stored: HashMap<i64, Case>) -> Vec<Result<CreatedCase>> {
+    let created = |f: &Fresh, replayed: bool| CreatedCase { case: f.case.clone(), replayed, suspected: if replayed { vec![] } else { f.suspected.clone() } };
     slots
         .into_iter()
         .map(|slot| match slot {
-            Slot::New(n) => Ok(CreatedCase { case: fresh[n].1.clone(), replayed: false }),
-            Slot::SameAs(i) => match batch_slot_case(fresh, i) {
-                Some(case) => Ok(CreatedCase { case, replayed: true }),
+            Slot::New(n) => Ok(created(&fresh[n], false)),
+            Slot::SameAs(i) => match fresh.iter().find(|f| f.request == i) {
+                Some(f) => Ok(created(f, true)),
                 None => Err(StoreError::Other("同一幂等键的首个请求未能保存".into())),
             },
-            Slot::Stored(id) => Ok(CreatedCase { case: stored[&id].clone(), replayed: true }),
+            Slot::Stored(id) => Ok(CreatedCase { case: stored[&id].clone(), replayed: true, suspected: vec![] }),
             Slot::Failed(e) => Err(e),
         })
         .collect()
 }
 
-/// The case written for the batch's `i`-th request, if it was written.
-fn batch_slot_case(fresh: &[Fresh], i: usize) -> Option<Case> {
-    fresh.iter().find(|(j, _, _)| *j == i).map(|(_, case, _)| case.clone())
+/// Idempotency keys looked up by one statement (fixed counts, see [`fixed_chunks`]).
+const KEYS_PER_STATEMENT: &[usize] = &[64, 8, 1];
+
+/// The stored keys of the batch's requests: `(actor, key) → (case, stored at)`, live or not.
+async fn stored_keys<'b>(tx: &mut Transaction<'static, Any>, batch: &'b [NewCaseRequest]) -> Result<HashMap<(i64, &'b str), (i64, i64)>> {
+    let keys: Vec<&IdempotencyKey> = batch.iter().filter_map(|r| r.idempotency.as_ref()).collect();
+    let mut found = HashMap::new();
+    for chunk in fixed_chunks(&keys, KEYS_PER_STATEMENT) {
+        let mut sql = Sql::new("SELECT actor_id, idem_key, case_id, created_at FROM intake_keys WHERE ");
+        for (i, k) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(actor_id = " } else { " OR (actor_id = " });
+            sql.arg(Arg::Int(k.actor_id)).push(" AND idem_key = ").arg(Arg::Text(k.key.clone())).push(")");
+        }
+        for row in sql.query().fetch_all(&mut **tx).await? {
+            let (actor, key): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+            if let Some(k) = chunk.iter().find(|k| k.actor_id == actor && k.key == key) {
+                found.insert((actor, k.key.as_str()), (row.try_get(2)?, row.try_get(3)?));
+            }
+        }
+    }
+    Ok(found)
 }
 
-/// The live case a key made, if any.
-pub async fn by_key(pool: &AnyPool, actor_id: i64, key: &str, live_after: i64) -> Result<Option<Case>> {
-    let row = sqlx::query(
-        "SELECT s.case_id, s.state FROM intake_keys k JOIN case_states s ON s.case_id = k.case_id \
-         WHERE k.actor_id = $1 AND k.idem_key = $2 AND k.created_at >= $3",
-    )
-    .bind(actor_id)
-    .bind(key.to_string())
-    .bind(live_after)
-    .fetch_optional(pool)
-    .await?;
-    row.map(|r| {
-        let mut case: Case = serde_json::from_str(&r.try_get::<String, _>(1)?)?;
-        case.id = r.try_get(0)?;
-        Ok(case)
-    })
-    .transpose()
+/// Most candidates read for one report's duplicate check; most suspects linked to one report.
+const MAX_CANDIDATES: i64 = 100;
+const MAX_SUSPECTS: usize = 5;
+/// Reports whose candidates one statement reads (fixed counts, see [`fixed_chunks`]).
+const NEARBY_PER_STATEMENT: &[usize] = &[8, 1];
+
+/// 疑似重复件 of the batch's new cases: open cases of the same category near each placed point
+/// and recent enough — read for all of them at once, each through the partial index
+/// `cases_open_near` (its WHERE clause repeated word for word so both planners use it) — and
+/// the batch's earlier new cases, so reports of one event arriving together find each other.
+async fn find_suspects(tx: &mut Transaction<'static, Any>, batch: &[NewCaseRequest], fresh: &mut [Fresh]) -> Result<()> {
+    let wanted: Vec<(usize, LonLat, DuplicateRule)> = fresh
+        .iter()
+        .enumerate()
+        .filter_map(|(n, f)| {
+            let rule = batch[f.request].duplicates?;
+            let p = f.case.facts.placement.as_ref()?;
+            Some((n, LonLat::new(p.lon, p.lat), rule))
+        })
+        .collect();
+    let mut stored: HashMap<usize, Vec<NearbyCase>> = HashMap::new();
+    for chunk in fixed_chunks(&wanted, NEARBY_PER_STATEMENT) {
+        let mut sql = Sql::default();
+        for (i, (n, point, rule)) in chunk.iter().enumerate() {
+            let (b, case) = (nearby::search_box(*point, rule.radius_m), &fresh[*n].case);
+            sql.push(if i == 0 { "SELECT * FROM (SELECT " } else { " UNION ALL SELECT * FROM (SELECT " });
+            sql.arg(Arg::Int(*n as i64));
+            sql.push(" AS req, id, number, status, wgs_lon_e7, wgs_lat_e7, created_at FROM cases WHERE category = ").arg(Arg::Text(case.facts.category.clone()));
+            sql.push(" AND wgs_lat_e7 BETWEEN ").arg(Arg::Int(b.min_lat)).push(" AND ").arg(Arg::Int(b.max_lat));
+            sql.push(" AND wgs_lon_e7 BETWEEN ").arg(Arg::Int(b.min_lon)).push(" AND ").arg(Arg::Int(b.max_lon));
+            sql.push(" AND created_at >= ").arg(Arg::Int(case.created_at - rule.window_ms));
+            sql.push(" AND wgs_lat_e7 IS NOT NULL AND status NOT IN ('closed', 'voided', 'merged') LIMIT ").arg(Arg::Int(MAX_CANDIDATES));
+            sql.push(&format!(") AS near{i}"));
+        }
+        for r in sql.query().fetch_all(&mut **tx).await? {
+            let n = r.try_get::<i64, _>(0)? as usize;
+            stored.entry(n).or_default().push(NearbyCase {
+                id: r.try_get(1)?,
+                number: r.try_get(2)?,
+                status: enum_from(&r.try_get::<String, _>(3)?)?,
+                lon_e7: r.try_get(4)?,
+                lat_e7: r.try_get(5)?,
+                created_at: r.try_get(6)?,
+            });
+        }
+    }
+    for (n, point, rule) in wanted {
+        let case = &fresh[n].case;
+        let from_store = stored.remove(&n).unwrap_or_default().into_iter().map(|c| Candidate {
+            point: LonLat::new(c.lon_e7 as f64 / E7_PER_DEGREE, c.lat_e7 as f64 / E7_PER_DEGREE),
+            created_at: c.created_at,
+            item: SuspectedDuplicate { case_id: c.id, number: c.number, status: c.status, distance_m: 0.0, age_ms: 0 },
+        });
+        let from_batch = fresh[..n].iter().filter(|f| f.case.facts.category == case.facts.category).filter_map(|f| {
+            let p = f.case.facts.placement.as_ref()?;
+            Some(Candidate {
+                point: LonLat::new(p.lon, p.lat),
+                created_at: f.case.created_at,
+                item: SuspectedDuplicate { case_id: f.case.id, number: f.case.facts.number.clone(), status: f.case.status, distance_m: 0.0, age_ms: 0 },
+            })
+        });
+        let found = nearby::suspects(point, case.created_at, &rule, from_store.chain(from_batch).collect::<Vec<_>>())
+            .into_iter()
+            .take(MAX_SUSPECTS)
+            .map(|s| SuspectedDuplicate { distance_m: s.distance_m, age_ms: s.age_ms, ..s.item })
+            .collect();
+        fresh[n].suspected = found;
+    }
+    Ok(())
 }
 
 pub async fn purge_keys(pool: &AnyPool, before: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM intake_keys WHERE created_at < $1").bind(before).execute(pool).await?.rows_affected())
-}
-
-/// Open cases of a category in a box, through the partial index `cases_open_near` (its WHERE
-/// clause is repeated word for word so both planners can use it).
-pub async fn nearby(pool: &AnyPool, q: &NearbyQuery) -> Result<Vec<NearbyCase>> {
-    let rows = sqlx::query(
-        "SELECT id, number, status, wgs_lon_e7, wgs_lat_e7, created_at FROM cases \
-         WHERE category = $1 AND wgs_lat_e7 BETWEEN $2 AND $3 AND wgs_lon_e7 BETWEEN $4 AND $5 AND created_at >= $6 \
-         AND wgs_lat_e7 IS NOT NULL AND status NOT IN ('closed', 'voided', 'merged') LIMIT $7",
-    )
-    .bind(q.category.clone())
-    .bind(q.min_lat_e7)
-    .bind(q.max_lat_e7)
-    .bind(q.min_lon_e7)
-    .bind(q.max_lon_e7)
-    .bind(q.since)
-    .bind(q.limit)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(NearbyCase {
-                id: r.try_get(0)?,
-                number: r.try_get(1)?,
-                status: enum_from(&r.try_get::<String, _>(2)?)?,
-                lon_e7: r.try_get(3)?,
-                lat_e7: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-            })
-        })
-        .collect()
 }
 
 /// A case's suspected-duplicate links in both directions, nearest first.

@@ -66,6 +66,13 @@ impl Backend {
 /// A store on SQLite or PostgreSQL.
 pub struct SqlStore {
     pool: AnyPool,
+    /// Where write transactions run: on SQLite one connection of its own (SQLite has one
+    /// writer at a time anyway; writers queue here in order instead of retrying on a busy
+    /// database, and the connection's page cache stays warm because no other connection
+    /// writes through it); on PostgreSQL the pool.
+    writer: AnyPool,
+    /// Background tasks of this store (SQLite checkpoints) stop when it is dropped.
+    _alive: Arc<()>,
     backend: Backend,
     /// Kept for tools such as `pg_dump`; never logged (see [`redact`]).
     url: String,
@@ -82,13 +89,18 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url)
             .ok_or_else(|| StoreError::Other(format!("不支持的数据库地址“{}”：应以 sqlite:// 或 postgres:// 开头", redact(url))))?;
-        let pool = match backend {
-            Backend::Sqlite => sqlite::connect(url).await?,
+        let (pool, writer) = match backend {
+            Backend::Sqlite => (sqlite::connect(url, sqlite::Role::Reader).await?, sqlite::connect(url, sqlite::Role::Writer).await?),
             Backend::Postgres => {
-                AnyPoolOptions::new().max_connections(16).acquire_timeout(std::time::Duration::from_secs(30)).connect(url).await?
+                let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(std::time::Duration::from_secs(30)).connect(url).await?;
+                (pool.clone(), pool)
             }
         };
-        Ok(SqlStore { pool, backend, url: url.to_string() })
+        let alive = Arc::new(());
+        if backend == Backend::Sqlite {
+            sqlite::spawn_checkpoints(pool.clone(), writer.clone(), Arc::downgrade(&alive));
+        }
+        Ok(SqlStore { pool, writer, _alive: alive, backend, url: url.to_string() })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -96,7 +108,7 @@ impl SqlStore {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Any>> {
-        Ok(self.pool.begin().await?)
+        Ok(self.writer.begin().await?)
     }
 }
 
@@ -268,7 +280,7 @@ impl Store for SqlStore {
     }
 
     async fn create_case(&self, number_prefix: &str, event: Event) -> Result<Case> {
-        let request = NewCaseRequest { number_prefix: number_prefix.to_string(), event, idempotency: None, suspected: vec![] };
+        let request = NewCaseRequest { number_prefix: number_prefix.to_string(), event, idempotency: None, duplicates: None };
         let mut done = intake::create(self, vec![request]).await?;
         done.pop().ok_or_else(|| StoreError::Other("空结果".into()))?.map(|c| c.case)
     }
@@ -277,16 +289,8 @@ impl Store for SqlStore {
         intake::create(self, batch).await
     }
 
-    async fn case_by_idempotency_key(&self, actor_id: i64, key: &str, live_after: Millis) -> Result<Option<Case>> {
-        intake::by_key(&self.pool, actor_id, key, live_after).await
-    }
-
     async fn purge_idempotency_keys(&self, before: Millis) -> Result<u64> {
         intake::purge_keys(&self.pool, before).await
-    }
-
-    async fn nearby_open_cases(&self, query: &NearbyQuery) -> Result<Vec<NearbyCase>> {
-        intake::nearby(&self.pool, query).await
     }
 
     async fn suspected_duplicates(&self, case_id: i64) -> Result<Vec<SuspectRecord>> {

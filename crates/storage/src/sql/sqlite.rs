@@ -18,7 +18,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// has acknowledged survives a power cut, not only a crash of the process (which `NORMAL`
 /// would survive too). New reports are committed in batches by the intake writer, so this
 /// costs one fsync per batch, not per report.
-pub async fn connect(url: &str) -> Result<AnyPool> {
+///
+/// The store keeps two pools on one file: readers, and one writer connection (see
+/// `SqlStore::writer`) with a larger page cache, since it touches every index of `cases`.
+pub async fn connect(url: &str, role: Role) -> Result<AnyPool> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let file = path.split('?').next().unwrap_or_default();
     if file.is_empty() || file == ":memory:" {
@@ -29,14 +32,27 @@ pub async fn connect(url: &str) -> Result<AnyPool> {
     }
     let url = if url.contains("mode=") { url.to_string() } else { format!("sqlite://{file}?mode=rwc") };
     let pool = AnyPoolOptions::new()
-        .max_connections(8)
+        .max_connections(match role {
+            Role::Reader => 8,
+            Role::Writer => 1,
+        })
+        .min_connections(u32::from(role == Role::Writer))
+        // The writer is handed from one transaction to the next without a test query.
+        .test_before_acquire(role == Role::Reader)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute("PRAGMA journal_mode = WAL").await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
                 conn.execute("PRAGMA synchronous = FULL").await?;
                 conn.execute("PRAGMA foreign_keys = ON").await?;
+                if role == Role::Writer {
+                    conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))).await?;
+                    // Statement journals of multi-row inserts stay in memory.
+                    conn.execute("PRAGMA temp_store = MEMORY").await?;
+                    // Checkpoints run beside the writer (`spawn_checkpoints`), not in its commits.
+                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                }
                 Ok(())
             })
         })
@@ -44,6 +60,43 @@ pub async fn connect(url: &str) -> Result<AnyPool> {
         .await?;
     Ok(pool)
 }
+
+/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`], since the writer
+/// connection does not checkpoint in its own commits: first from a reader connection (`PASSIVE`
+/// never blocks the writer or readers), which copies nearly everything while reports keep
+/// being written; then on the writer connection between two transactions, which copies the
+/// few frames written meanwhile, so the WAL is complete and the next commit starts it afresh
+/// (it would otherwise grow for as long as writes never pause). Stops when `alive` is gone.
+pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, alive: std::sync::Weak<()>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if alive.upgrade().is_none() {
+                return;
+            }
+            for pool in [&readers, &writer] {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
+                }
+            }
+        }
+    });
+}
+
+/// How often the WAL is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Which of the store's two pools a connection belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Reader,
+    Writer,
+}
+
+/// Page cache of the writer connection, KiB.
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
 
 /// `VACUUM INTO` writes a consistent copy while the database stays in use.
 pub async fn backup(pool: &AnyPool, to: &Path) -> Result<()> {

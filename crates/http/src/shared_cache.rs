@@ -1,4 +1,7 @@
-//! The 大屏's computed figures, shared by every viewer of the same region and scope in this
+//! Values computed or read once and shared by every request of this process that needs them:
+//! the 大屏's figures (below) and the Open311 services and API keys (`AppState`).
+//!
+//! The 大屏's computed figures are shared by every viewer of the same region and scope in this
 //! process. Leaders' walls all refetch on the same server-sent event; one computation serves them
 //! all. The counts are recomputed as soon as any case changed (the newest event id moved) or
 //! after [`FIGURES_MAX_AGE_MS`] (a case can fall overdue without an event); the counts of the
@@ -62,6 +65,11 @@ impl<T> Shared<T> {
         }
         entries.insert(key.to_string(), Entry { event: wanted, at: now, value: value.clone(), refreshing: false });
         Ok(value)
+    }
+
+    /// Forgets every value (after a change this instance made).
+    pub fn clear(&self) {
+        self.entries().clear();
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<T>>> {
