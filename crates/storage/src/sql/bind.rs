@@ -21,11 +21,21 @@ pub enum Arg {
 pub struct Sql {
     pub text: String,
     pub args: Vec<Arg>,
+    /// Placeholders are `?`, bound in order (SQLite only; see [`Sql::positional`]).
+    pub(super) positional: bool,
 }
 
 impl Sql {
     pub fn new(text: &str) -> Self {
-        Self { text: text.to_string(), args: vec![] }
+        Self { text: text.to_string(), args: vec![], positional: false }
+    }
+
+    /// For statements with many arguments: on SQLite the placeholders are plain `?`. sqlx binds
+    /// numbered ones (`$n`) by asking SQLite each one's name, a linear search of the
+    /// statement's names, so binding a statement with n numbered arguments costs n²; plain
+    /// ones are bound in order. PostgreSQL knows only `$n`.
+    pub fn positional(backend: super::Backend, text: &str) -> Self {
+        Self { positional: backend == super::Backend::Sqlite, ..Self::new(text) }
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -36,8 +46,12 @@ impl Sql {
     /// Appends a placeholder for `arg`.
     pub fn arg(&mut self, arg: Arg) -> &mut Self {
         self.args.push(arg);
-        self.text.push('$');
-        self.text.push_str(&self.args.len().to_string());
+        if self.positional {
+            self.text.push('?');
+        } else {
+            self.text.push('$');
+            self.text.push_str(&self.args.len().to_string());
+        }
         self
     }
 
@@ -123,6 +137,12 @@ mod tests {
         sql.arg(Arg::Int(1)).push(" AND b IN ").row(vec![Arg::Text("x".into()), Arg::Text("y".into())]);
         assert_eq!(sql.text, "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(sql.args.len(), 3);
+        let mut sqlite = Sql::positional(super::super::Backend::Sqlite, "VALUES ");
+        sqlite.row(vec![Arg::Int(1), Arg::Int(2)]);
+        assert_eq!(sqlite.text, "VALUES (?, ?)");
+        let mut postgres = Sql::positional(super::super::Backend::Postgres, "VALUES ");
+        postgres.row(vec![Arg::Int(1), Arg::Int(2)]);
+        assert_eq!(postgres.text, "VALUES ($1, $2)");
     }
 
     #[test]

@@ -538,7 +538,7 @@ pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<Cas
     };
     // Counting a unit's whole list needs only its index.
     let count_from = if driver.is_some() && !constrains_cases { "case_units cu" } else { from };
-    let count_sql = Sql { text: format!("SELECT COUNT(*) FROM {count_from}{}", where_clause.text), args: where_clause.args.clone() };
+    let count_sql = Sql { text: format!("SELECT COUNT(*) FROM {count_from}{}", where_clause.text), args: where_clause.args.clone(), ..Sql::default() };
     let total: i64 = match (tally_towns(q), union_scope_count(q)) {
         (Some(towns), _) => tally_total(pool, q, &towns).await?,
         (None, Some(union)) => union.query().fetch_one(pool).await?.try_get(0)?,
@@ -553,6 +553,7 @@ pub async fn list(pool: &AnyPool, backend: Backend, q: &CaseQuery) -> Result<Cas
             where_clause.text
         ),
         args: where_clause.args,
+        ..Sql::default()
     };
     let size = q.page_size.clamp(1, 200);
     page.arg(Arg::Int(size)).push(" OFFSET ").arg(Arg::Int((q.page.max(1) - 1) * size));

@@ -16,13 +16,12 @@ use crate::audit::AuditEntry;
 use crate::records::AuditActor;
 use crate::{Result, StoreError};
 
-/// Rows per multi-row INSERT: a few fixed counts (see [`fixed_chunks`]). SQLite resolves each
-/// `$n` by a linear search of the statement's parameter names, so the cost of binding grows
-/// with the square of the parameters: keep its statements small. PostgreSQL prefers fewer
-/// round trips.
+/// Rows per multi-row INSERT: a few fixed counts (see [`fixed_chunks`]), so that few
+/// statements carry a batch and their shapes stay prepared. (Their placeholders are plain `?`
+/// on SQLite, see [`Sql::positional`].)
 fn rows_per_statement(backend: Backend) -> &'static [usize] {
     match backend {
-        Backend::Sqlite => &[16, 4, 1],
+        Backend::Sqlite => &[64, 16, 4, 1],
         Backend::Postgres => &[200, 25, 5, 1],
     }
 }
@@ -34,7 +33,7 @@ pub(super) async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> R
 
 pub(super) async fn insert_rows(tx: &mut Transaction<'static, Any>, backend: Backend, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
     for chunk in fixed_chunks(&rows, rows_per_statement(backend)) {
-        let mut sql = Sql::new(head);
+        let mut sql = Sql::positional(backend, head);
         for (i, row) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");

@@ -4,7 +4,7 @@
 //! per-request transaction on PostgreSQL (a batch of one).
 //!
 //! The batch's idempotency keys are looked up with one statement, and the candidates for its
-//! 疑似重复件 with one more per 8 reports; on SQLite the write lock is held meanwhile, so
+//! 疑似重复件 with one more per 32 reports; on SQLite the write lock is held meanwhile, so
 //! what the checks see is what the batch commits against.
 //!
 //! Rows are written as [`super::import`] writes them, many to a statement. If the batch
@@ -112,7 +112,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
     };
 
     // Idempotency keys: an earlier case, an earlier request of this batch, or new.
-    let stored_keys = stored_keys(&mut tx, batch).await?;
+    let stored_keys = stored_keys(&mut tx, backend, batch).await?;
     let mut slots = Vec::with_capacity(batch.len());
     let mut fresh: Vec<Fresh> = Vec::new();
     let mut keyed: HashMap<(i64, &str), usize> = HashMap::new();
@@ -179,7 +179,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
         }
         f.case.id = case_ids[n];
     }
-    find_suspects(&mut tx, batch, &mut fresh).await?;
+    find_suspects(&mut tx, backend, batch, &mut fresh).await?;
     let mut rows = CaseRows::default();
     let (mut key_rows, mut link_rows, mut audit_entries, mut search_docs) = (vec![], vec![], vec![], vec![]);
     for (n, f) in fresh.iter().enumerate() {
@@ -259,11 +259,11 @@ fn finish(slots: Vec<Slot>, fresh: &[Fresh], stored: HashMap<i64, Case>) -> Vec<
 const KEYS_PER_STATEMENT: &[usize] = &[64, 8, 1];
 
 /// The stored keys of the batch's requests: `(actor, key) → (case, stored at)`, live or not.
-async fn stored_keys<'b>(tx: &mut Transaction<'static, Any>, batch: &'b [NewCaseRequest]) -> Result<HashMap<(i64, &'b str), (i64, i64)>> {
+async fn stored_keys<'b>(tx: &mut Transaction<'static, Any>, backend: Backend, batch: &'b [NewCaseRequest]) -> Result<HashMap<(i64, &'b str), (i64, i64)>> {
     let keys: Vec<&IdempotencyKey> = batch.iter().filter_map(|r| r.idempotency.as_ref()).collect();
     let mut found = HashMap::new();
     for chunk in fixed_chunks(&keys, KEYS_PER_STATEMENT) {
-        let mut sql = Sql::new("SELECT actor_id, idem_key, case_id, created_at FROM intake_keys WHERE ");
+        let mut sql = Sql::positional(backend, "SELECT actor_id, idem_key, case_id, created_at FROM intake_keys WHERE ");
         for (i, k) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(actor_id = " } else { " OR (actor_id = " });
             sql.arg(Arg::Int(k.actor_id)).push(" AND idem_key = ").arg(Arg::Text(k.key.clone())).push(")");
@@ -282,13 +282,13 @@ async fn stored_keys<'b>(tx: &mut Transaction<'static, Any>, batch: &'b [NewCase
 const MAX_CANDIDATES: i64 = 100;
 const MAX_SUSPECTS: usize = 5;
 /// Reports whose candidates one statement reads (fixed counts, see [`fixed_chunks`]).
-const NEARBY_PER_STATEMENT: &[usize] = &[8, 1];
+const NEARBY_PER_STATEMENT: &[usize] = &[32, 8, 1];
 
 /// 疑似重复件 of the batch's new cases: open cases of the same category near each placed point
 /// and recent enough — read for all of them at once, each through the partial index
 /// `cases_open_near` (its WHERE clause repeated word for word so both planners use it) — and
 /// the batch's earlier new cases, so reports of one event arriving together find each other.
-async fn find_suspects(tx: &mut Transaction<'static, Any>, batch: &[NewCaseRequest], fresh: &mut [Fresh]) -> Result<()> {
+async fn find_suspects(tx: &mut Transaction<'static, Any>, backend: Backend, batch: &[NewCaseRequest], fresh: &mut [Fresh]) -> Result<()> {
     let wanted: Vec<(usize, LonLat, DuplicateRule)> = fresh
         .iter()
         .enumerate()
@@ -300,7 +300,7 @@ async fn find_suspects(tx: &mut Transaction<'static, Any>, batch: &[NewCaseReque
         .collect();
     let mut stored: HashMap<usize, Vec<NearbyCase>> = HashMap::new();
     for chunk in fixed_chunks(&wanted, NEARBY_PER_STATEMENT) {
-        let mut sql = Sql::default();
+        let mut sql = Sql::positional(backend, "");
         for (i, (n, point, rule)) in chunk.iter().enumerate() {
             let (b, case) = (nearby::search_box(*point, rule.radius_m), &fresh[*n].case);
             sql.push(if i == 0 { "SELECT * FROM (SELECT " } else { " UNION ALL SELECT * FROM (SELECT " });
