@@ -1,5 +1,5 @@
-//! The intake writer. On SQLite one task, on a thread of its own (so that its many short waits
-//! on the database are not queued behind request handling), owns the writing of new cases: requests queue on a
+//! The intake writer. On SQLite one task owns the writing of new cases (the store writes each
+//! batch on its intake thread, see `chengyun_storage::sql::sqlite_intake`): requests queue on a
 //! channel, and each time the task is free it takes everything waiting (up to a batch) and
 //! commits it in one transaction — group commit, one fsync for the whole batch — then answers
 //! every waiting request. While a batch commits the next one gathers, so the busier the server
@@ -30,14 +30,7 @@ impl IntakeWriter {
         let queue = (store.backend() == Backend::Sqlite || batch_on_postgres).then(|| {
             let max_batch = max_batch.max(1);
             let (tx, rx) = mpsc::channel(max_batch * 4);
-            let store = store.clone();
-            std::thread::Builder::new()
-                .name("intake-writer".into())
-                .spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("intake writer runtime");
-                    runtime.block_on(run(store, rx, max_batch));
-                })
-                .expect("intake writer thread");
+            tokio::spawn(run(store.clone(), rx, max_batch));
             tx
         });
         IntakeWriter { store, queue }

@@ -2,23 +2,23 @@
 
 use sqlx::{Any, AnyPool, Row, Transaction};
 
+use super::bind::{Arg, Sql};
+use super::exec::Exec;
 use crate::audit::{event_digest, record_hash, AuditEntry, AuditRecord, AuditReport, Broken, EventRow};
 use crate::Result;
 
 /// Locks the head of the chain for this transaction and returns (last seq, last hash).
 /// Both dialects take a row lock with the update, so concurrent appenders — even from other
 /// server instances on PostgreSQL — queue here and the chain never forks.
-pub async fn lock_head(tx: &mut Transaction<'static, Any>) -> Result<(i64, String)> {
-    let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut **tx).await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+pub async fn lock_head<E: Exec + ?Sized>(tx: &mut E) -> Result<(i64, String)> {
+    let row = tx.fetch_one(&Sql::new("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")).await?;
+    Ok((row.int(0)?, row.text(1)?))
 }
 
-pub async fn set_head(tx: &mut Transaction<'static, Any>, seq: i64, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(hash.to_string())
-        .execute(&mut **tx)
-        .await?;
+pub async fn set_head<E: Exec + ?Sized>(tx: &mut E, seq: i64, hash: &str) -> Result<()> {
+    let mut sql = Sql::new("UPDATE audit_head SET seq = ");
+    sql.arg(Arg::Int(seq)).push(", hash = ").arg(Arg::Text(hash.to_string())).push(" WHERE id = 1");
+    tx.execute(&sql).await?;
     Ok(())
 }
 

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 use chengyun_domain::case::{Case, Change, Event};
 
 use super::audit_log::{self, INSERT_COLUMNS};
 use super::bind::{fixed_chunks, Arg, Sql};
+use super::exec::Exec;
 use super::cases::{case_args, day_text, event_audit, event_photos, event_units, event_values, state_json, tally_key, CASE_COLUMNS};
 use super::{search, Backend, SqlStore};
 use crate::audit::AuditEntry;
@@ -26,12 +27,11 @@ fn rows_per_statement(backend: Backend) -> &'static [usize] {
     }
 }
 
-pub(super) async fn max_id(tx: &mut Transaction<'static, Any>, table: &str) -> Result<i64> {
-    let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {table}");
-    Ok(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut **tx).await?.try_get(0)?)
+pub(super) async fn max_id<E: Exec + ?Sized>(tx: &mut E, table: &str) -> Result<i64> {
+    tx.fetch_one(&Sql::new(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))).await?.int(0)
 }
 
-pub(super) async fn insert_rows(tx: &mut Transaction<'static, Any>, backend: Backend, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
+pub(super) async fn insert_rows<E: Exec + ?Sized>(tx: &mut E, backend: Backend, head: &str, rows: Vec<Vec<Arg>>, tail: &str) -> Result<()> {
     for chunk in fixed_chunks(&rows, rows_per_statement(backend)) {
         let mut sql = Sql::positional(backend, head);
         for (i, row) in chunk.iter().enumerate() {
@@ -41,7 +41,7 @@ pub(super) async fn insert_rows(tx: &mut Transaction<'static, Any>, backend: Bac
             sql.row(row.clone());
         }
         sql.push(tail);
-        sql.query().execute(&mut **tx).await?;
+        tx.execute(&sql).await?;
     }
     Ok(())
 }
@@ -95,7 +95,7 @@ impl CaseRows {
     }
 
     /// Writes the rows of cases and events (not yet the tallies: see [`CaseRows::write_tallies`]).
-    pub async fn write(&mut self, tx: &mut Transaction<'static, Any>, backend: Backend) -> Result<()> {
+    pub async fn write<E: Exec + ?Sized>(&mut self, tx: &mut E, backend: Backend) -> Result<()> {
         let take = std::mem::take;
         insert_rows(tx, backend, &format!("INSERT INTO cases (id, number, {CASE_COLUMNS}) VALUES "), take(&mut self.cases), "").await?;
         insert_rows(tx, backend, "INSERT INTO case_states (case_id, state) VALUES ", take(&mut self.states), "").await?;
@@ -113,7 +113,7 @@ impl CaseRows {
 
     /// Adds the cases to the tallies. Call after the audit head is locked: every writer locks
     /// the head before the tally rows, so concurrent transactions on PostgreSQL never deadlock.
-    pub async fn write_tallies(self, tx: &mut Transaction<'static, Any>, backend: Backend) -> Result<()> {
+    pub async fn write_tallies<E: Exec + ?Sized>(self, tx: &mut E, backend: Backend) -> Result<()> {
         let tally_rows = self.tallies.into_iter().map(|((t, st), n)| vec![Arg::Text(t), Arg::Text(st), Arg::Int(n)]).collect();
         insert_rows(
             tx,

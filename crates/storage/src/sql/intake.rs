@@ -13,7 +13,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::{Any, AnyPool, Row, Transaction};
+use async_trait::async_trait;
+
+use sqlx::{AnyPool, Row};
 
 use chengyun_domain::case::{Case, Change};
 use chengyun_places::coord::LonLat;
@@ -21,6 +23,7 @@ use chengyun_places::nearby::{self, Candidate, DuplicateRule, E7_PER_DEGREE};
 
 use super::audit_log::{self, INSERT_COLUMNS};
 use super::bind::{enum_from, fixed_chunks, Arg, Sql};
+use super::exec::Exec;
 use super::cases::day_text;
 use super::import::{insert_rows, max_id, CaseRows};
 use super::{search, unique_violation, Backend, SqlStore};
@@ -38,20 +41,37 @@ enum Slot {
     Failed(StoreError),
 }
 
-pub async fn create(store: &SqlStore, batch: Vec<NewCaseRequest>) -> Result<Vec<Result<CreatedCase>>> {
+/// Runs a batch in one transaction of its own, committed before it returns.
+#[async_trait]
+pub(super) trait BatchTransaction: Send {
+    async fn write(&mut self, batch: &[NewCaseRequest]) -> Result<Vec<Result<CreatedCase>>>;
+}
+
+/// sqlx's transactions: PostgreSQL, and SQLite when the intake thread is not running.
+#[async_trait]
+impl BatchTransaction for &SqlStore {
+    async fn write(&mut self, batch: &[NewCaseRequest]) -> Result<Vec<Result<CreatedCase>>> {
+        let mut tx = self.begin().await?;
+        let done = write(&mut tx, self.backend, batch).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
+pub async fn create<T: BatchTransaction>(mut writer: T, batch: Vec<NewCaseRequest>) -> Result<Vec<Result<CreatedCase>>> {
     if batch.is_empty() {
         return Ok(vec![]);
     }
-    match write(store, &batch).await {
+    match writer.write(&batch).await {
         Ok(done) => return Ok(done),
-        Err(e) if batch.len() == 1 => return Ok(vec![retry_alone(store, &batch[0], e).await]),
+        Err(e) if batch.len() == 1 => return Ok(vec![retry_alone(&mut writer, &batch[0], e).await]),
         Err(e) => tracing::warn!(size = batch.len(), error = %e, "intake batch failed; retrying its requests one by one"),
     }
     let mut out = Vec::with_capacity(batch.len());
     for request in &batch {
-        out.push(match write(store, std::slice::from_ref(request)).await {
+        out.push(match writer.write(std::slice::from_ref(request)).await {
             Ok(mut one) => one.pop().unwrap_or_else(|| Err(StoreError::Other("空结果".into()))),
-            Err(e) => retry_alone(store, request, e).await,
+            Err(e) => retry_alone(&mut writer, request, e).await,
         });
     }
     Ok(out)
@@ -59,22 +79,23 @@ pub async fn create(store: &SqlStore, batch: Vec<NewCaseRequest>) -> Result<Vec<
 
 /// On PostgreSQL two instances may race with the same key: the loser's insert of the key hits
 /// the primary key once the winner commits, and a second attempt finds the winner's case.
-async fn retry_alone(store: &SqlStore, request: &NewCaseRequest, first: StoreError) -> Result<CreatedCase> {
+async fn retry_alone<T: BatchTransaction>(writer: &mut T, request: &NewCaseRequest, first: StoreError) -> Result<CreatedCase> {
     let raced = matches!(&first, StoreError::Database(e) if unique_violation(e)) && request.idempotency.is_some();
     if !raced {
         return Err(first);
     }
-    let mut again = write(store, std::slice::from_ref(request)).await?;
+    let mut again = writer.write(std::slice::from_ref(request)).await?;
     again.pop().unwrap_or_else(|| Err(StoreError::Other("空结果".into())))
 }
 
 /// The cases earlier transactions made for the batch's repeated keys.
-async fn stored_cases(tx: &mut Transaction<'static, Any>, slots: &[Slot]) -> Result<HashMap<i64, Case>> {
+async fn stored_cases<E: Exec + ?Sized>(tx: &mut E, slots: &[Slot]) -> Result<HashMap<i64, Case>> {
     let mut stored = HashMap::new();
     for slot in slots {
         if let Slot::Stored(id) = slot {
-            let row = sqlx::query("SELECT state FROM case_states WHERE case_id = $1").bind(*id).fetch_one(&mut **tx).await?;
-            let mut case: Case = serde_json::from_str(&row.try_get::<String, _>(0)?)?;
+            let mut sql = Sql::new("SELECT state FROM case_states WHERE case_id = ");
+            sql.arg(Arg::Int(*id));
+            let mut case: Case = serde_json::from_str(&tx.fetch_one(&sql).await?.text(0)?)?;
             case.id = *id;
             stored.insert(*id, case);
         }
@@ -84,35 +105,34 @@ async fn stored_cases(tx: &mut Transaction<'static, Any>, slots: &[Slot]) -> Res
 
 /// `n` new ids for `table`: on SQLite the write lock is held, so the largest id is ours to
 /// extend; on PostgreSQL the table's sequence hands them out.
-async fn new_ids(tx: &mut Transaction<'static, Any>, backend: Backend, table: &str, n: usize) -> Result<Vec<i64>> {
+async fn new_ids<E: Exec + ?Sized>(tx: &mut E, backend: Backend, table: &str, n: usize) -> Result<Vec<i64>> {
     match backend {
         Backend::Sqlite => {
             let last = max_id(tx, table).await?;
             Ok((1..=n as i64).map(|i| last + i).collect())
         }
         Backend::Postgres => {
-            let sql = format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(n as i64).fetch_all(&mut **tx).await?;
-            let mut ids = rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<Vec<i64>, _>>()?;
+            let mut sql = Sql::new(&format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, "));
+            sql.arg(Arg::Int(n as i64)).push(")");
+            let mut ids = tx.fetch(&sql).await?.iter().map(|r| r.int(0)).collect::<Result<Vec<i64>>>()?;
             ids.sort_unstable();
             Ok(ids)
         }
     }
 }
 
-async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<CreatedCase>>> {
-    let backend = store.backend;
-    let mut tx = store.begin().await?;
+/// Writes a batch in the transaction `tx` (not committed here).
+pub(super) async fn write<E: Exec + ?Sized>(tx: &mut E, backend: Backend, batch: &[NewCaseRequest]) -> Result<Vec<Result<CreatedCase>>> {
     // On SQLite the first statement must write, so the transaction holds the write lock before
     // it reads anything (a read-then-write transaction could not wait for the lock). On
     // PostgreSQL the chain's head is locked last, so concurrent requests overlap until then.
     let mut head = match backend {
-        Backend::Sqlite => Some(audit_log::lock_head(&mut tx).await?),
+        Backend::Sqlite => Some(audit_log::lock_head(tx).await?),
         Backend::Postgres => None,
     };
 
     // Idempotency keys: an earlier case, an earlier request of this batch, or new.
-    let stored_keys = stored_keys(&mut tx, backend, batch).await?;
+    let stored_keys = stored_keys(tx, backend, batch).await?;
     let mut slots = Vec::with_capacity(batch.len());
     let mut fresh: Vec<Fresh> = Vec::new();
     let mut keyed: HashMap<(i64, &str), usize> = HashMap::new();
@@ -149,26 +169,19 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
     }
     let mut next_number: HashMap<(String, String), i64> = HashMap::new();
     for ((prefix, day), n) in per_day {
-        let row = sqlx::query(
-            "INSERT INTO case_counters (prefix, day, last) VALUES ($1, $2, $3) \
-             ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + excluded.last RETURNING last",
-        )
-        .bind(prefix.clone())
-        .bind(day.clone())
-        .bind(n)
-        .fetch_one(&mut *tx)
-        .await?;
-        let last: i64 = row.try_get(0)?;
+        let mut sql = Sql::new("INSERT INTO case_counters (prefix, day, last) VALUES ");
+        sql.row(vec![Arg::Text(prefix.clone()), Arg::Text(day.clone()), Arg::Int(n)]);
+        sql.push(" ON CONFLICT (prefix, day) DO UPDATE SET last = case_counters.last + excluded.last RETURNING last");
+        let last = tx.fetch_one(&sql).await?.int(0)?;
         next_number.insert((prefix, day), last - n + 1);
     }
     if fresh.is_empty() {
         // Nothing new: every request repeats a stored key.
-        let stored = stored_cases(&mut tx, &slots).await?;
-        tx.commit().await?;
+        let stored = stored_cases(tx, &slots).await?;
         return Ok(finish(slots, &fresh, stored));
     }
-    let case_ids = new_ids(&mut tx, backend, "cases", fresh.len()).await?;
-    let event_ids = new_ids(&mut tx, backend, "case_events", fresh.len()).await?;
+    let case_ids = new_ids(tx, backend, "cases", fresh.len()).await?;
+    let event_ids = new_ids(tx, backend, "case_events", fresh.len()).await?;
     for (n, f) in fresh.iter_mut().enumerate() {
         let key = (batch[f.request].number_prefix.clone(), day_text(f.case.created_at));
         let seq = next_number.get_mut(&key).expect("counted above");
@@ -179,7 +192,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
         }
         f.case.id = case_ids[n];
     }
-    find_suspects(&mut tx, backend, batch, &mut fresh).await?;
+    find_suspects(tx, backend, batch, &mut fresh).await?;
     let mut rows = CaseRows::default();
     let (mut key_rows, mut link_rows, mut audit_entries, mut search_docs) = (vec![], vec![], vec![], vec![]);
     for (n, f) in fresh.iter().enumerate() {
@@ -195,15 +208,17 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
             link_rows.push(vec![Arg::Int(case.id), Arg::Int(s.case_id), Arg::Int(mm), Arg::Int(s.age_ms)]);
         }
     }
-    rows.write(&mut tx, backend).await?;
-    search::write_documents(&mut tx, backend, search_docs).await?;
+    rows.write(tx, backend).await?;
+    search::write_documents(tx, backend, search_docs).await?;
     for (actor, key) in expired {
-        sqlx::query("DELETE FROM intake_keys WHERE actor_id = $1 AND idem_key = $2").bind(actor).bind(key).execute(&mut *tx).await?;
+        let mut sql = Sql::new("DELETE FROM intake_keys WHERE actor_id = ");
+        sql.arg(Arg::Int(actor)).push(" AND idem_key = ").arg(Arg::Text(key));
+        tx.execute(&sql).await?;
     }
     // A key inserted meanwhile by another instance breaks the primary key: see `retry_alone`.
-    insert_rows(&mut tx, backend, "INSERT INTO intake_keys (actor_id, idem_key, case_id, created_at) VALUES ", key_rows, "").await?;
+    insert_rows(tx, backend, "INSERT INTO intake_keys (actor_id, idem_key, case_id, created_at) VALUES ", key_rows, "").await?;
     insert_rows(
-        &mut tx,
+        tx,
         backend,
         "INSERT INTO suspected_duplicates (case_id, duplicate_of, distance_mm, age_ms) VALUES ",
         link_rows,
@@ -214,7 +229,7 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
     // as every writer takes them, so PostgreSQL transactions never deadlock on them).
     let (mut seq, mut hash) = match head.take() {
         Some(h) => h,
-        None => audit_log::lock_head(&mut tx).await?,
+        None => audit_log::lock_head(tx).await?,
     };
     let mut audit_rows = Vec::with_capacity(audit_entries.len());
     for entry in audit_entries {
@@ -222,11 +237,10 @@ async fn write(store: &SqlStore, batch: &[NewCaseRequest]) -> Result<Vec<Result<
         (seq, hash) = (record.seq, record.hash.clone());
         audit_rows.push(audit_log::record_args(record));
     }
-    insert_rows(&mut tx, backend, INSERT_COLUMNS, audit_rows, "").await?;
-    audit_log::set_head(&mut tx, seq, &hash).await?;
-    rows.write_tallies(&mut tx, backend).await?;
-    let stored = stored_cases(&mut tx, &slots).await?;
-    tx.commit().await?;
+    insert_rows(tx, backend, INSERT_COLUMNS, audit_rows, "").await?;
+    audit_log::set_head(tx, seq, &hash).await?;
+    rows.write_tallies(tx, backend).await?;
+    let stored = stored_cases(tx, &slots).await?;
     Ok(finish(slots, &fresh, stored))
 }
 
@@ -259,7 +273,7 @@ fn finish(slots: Vec<Slot>, fresh: &[Fresh], stored: HashMap<i64, Case>) -> Vec<
 const KEYS_PER_STATEMENT: &[usize] = &[64, 8, 1];
 
 /// The stored keys of the batch's requests: `(actor, key) → (case, stored at)`, live or not.
-async fn stored_keys<'b>(tx: &mut Transaction<'static, Any>, backend: Backend, batch: &'b [NewCaseRequest]) -> Result<HashMap<(i64, &'b str), (i64, i64)>> {
+async fn stored_keys<'b, E: Exec + ?Sized>(tx: &mut E, backend: Backend, batch: &'b [NewCaseRequest]) -> Result<HashMap<(i64, &'b str), (i64, i64)>> {
     let keys: Vec<&IdempotencyKey> = batch.iter().filter_map(|r| r.idempotency.as_ref()).collect();
     let mut found = HashMap::new();
     for chunk in fixed_chunks(&keys, KEYS_PER_STATEMENT) {
@@ -268,10 +282,10 @@ async fn stored_keys<'b>(tx: &mut Transaction<'static, Any>, backend: Backend, b
             sql.push(if i == 0 { "(actor_id = " } else { " OR (actor_id = " });
             sql.arg(Arg::Int(k.actor_id)).push(" AND idem_key = ").arg(Arg::Text(k.key.clone())).push(")");
         }
-        for row in sql.query().fetch_all(&mut **tx).await? {
-            let (actor, key): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+        for row in tx.fetch(&sql).await? {
+            let (actor, key) = (row.int(0)?, row.text(1)?);
             if let Some(k) = chunk.iter().find(|k| k.actor_id == actor && k.key == key) {
-                found.insert((actor, k.key.as_str()), (row.try_get(2)?, row.try_get(3)?));
+                found.insert((actor, k.key.as_str()), (row.int(2)?, row.int(3)?));
             }
         }
     }
@@ -288,7 +302,7 @@ const NEARBY_PER_STATEMENT: &[usize] = &[32, 8, 1];
 /// and recent enough — read for all of them at once, each through the partial index
 /// `cases_open_near` (its WHERE clause repeated word for word so both planners use it) — and
 /// the batch's earlier new cases, so reports of one event arriving together find each other.
-async fn find_suspects(tx: &mut Transaction<'static, Any>, backend: Backend, batch: &[NewCaseRequest], fresh: &mut [Fresh]) -> Result<()> {
+async fn find_suspects<E: Exec + ?Sized>(tx: &mut E, backend: Backend, batch: &[NewCaseRequest], fresh: &mut [Fresh]) -> Result<()> {
     let wanted: Vec<(usize, LonLat, DuplicateRule)> = fresh
         .iter()
         .enumerate()
@@ -312,15 +326,14 @@ async fn find_suspects(tx: &mut Transaction<'static, Any>, backend: Backend, bat
             sql.push(" AND wgs_lat_e7 IS NOT NULL AND status NOT IN ('closed', 'voided', 'merged') LIMIT ").arg(Arg::Int(MAX_CANDIDATES));
             sql.push(&format!(") AS near{i}"));
         }
-        for r in sql.query().fetch_all(&mut **tx).await? {
-            let n = r.try_get::<i64, _>(0)? as usize;
-            stored.entry(n).or_default().push(NearbyCase {
-                id: r.try_get(1)?,
-                number: r.try_get(2)?,
-                status: enum_from(&r.try_get::<String, _>(3)?)?,
-                lon_e7: r.try_get(4)?,
-                lat_e7: r.try_get(5)?,
-                created_at: r.try_get(6)?,
+        for r in tx.fetch(&sql).await? {
+            stored.entry(r.int(0)? as usize).or_default().push(NearbyCase {
+                id: r.int(1)?,
+                number: r.text(2)?,
+                status: enum_from(&r.text(3)?)?,
+                lon_e7: r.int(4)?,
+                lat_e7: r.int(5)?,
+                created_at: r.int(6)?,
             });
         }
     }

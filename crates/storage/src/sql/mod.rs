@@ -8,6 +8,7 @@ mod cases;
 mod channels;
 mod classifier;
 mod dashboard;
+mod exec;
 mod import;
 mod intake;
 mod places;
@@ -15,6 +16,7 @@ pub mod postgres;
 mod reference;
 pub mod search;
 pub mod sqlite;
+mod sqlite_intake;
 mod users;
 
 use std::path::Path;
@@ -71,6 +73,8 @@ pub struct SqlStore {
     /// database, and the connection's page cache stays warm because no other connection
     /// writes through it); on PostgreSQL the pool.
     writer: AnyPool,
+    /// SQLite: the thread that writes new cases (see [`sqlite_intake`]).
+    direct: Option<sqlite_intake::DirectIntake>,
     /// Background tasks of this store (SQLite checkpoints) stop when it is dropped.
     _alive: Arc<()>,
     backend: Backend,
@@ -97,10 +101,14 @@ impl SqlStore {
             }
         };
         let alive = Arc::new(());
-        if backend == Backend::Sqlite {
-            sqlite::spawn_checkpoints(pool.clone(), writer.clone(), Arc::downgrade(&alive));
-        }
-        Ok(SqlStore { pool, writer, _alive: alive, backend, url: url.to_string() })
+        let direct = match backend {
+            Backend::Sqlite => {
+                sqlite::spawn_checkpoints(pool.clone(), writer.clone(), Arc::downgrade(&alive));
+                Some(sqlite_intake::DirectIntake::start(sqlite::database_file(url)?)?)
+            }
+            Backend::Postgres => None,
+        };
+        Ok(SqlStore { pool, writer, direct, _alive: alive, backend, url: url.to_string() })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -281,12 +289,15 @@ impl Store for SqlStore {
 
     async fn create_case(&self, number_prefix: &str, event: Event) -> Result<Case> {
         let request = NewCaseRequest { number_prefix: number_prefix.to_string(), event, idempotency: None, duplicates: None };
-        let mut done = intake::create(self, vec![request]).await?;
+        let mut done = self.create_cases(vec![request]).await?;
         done.pop().ok_or_else(|| StoreError::Other("空结果".into()))?.map(|c| c.case)
     }
 
     async fn create_cases(&self, batch: Vec<NewCaseRequest>) -> Result<Vec<Result<CreatedCase>>> {
-        intake::create(self, batch).await
+        match &self.direct {
+            Some(direct) => direct.create(batch).await,
+            None => intake::create(self, batch).await,
+        }
     }
 
     async fn purge_idempotency_keys(&self, before: Millis) -> Result<u64> {

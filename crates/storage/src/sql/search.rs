@@ -16,6 +16,7 @@ use chengyun_text::search::{all_of, document_terms, fts5_match, tsquery, ATTRIBU
 
 use super::bind::{Arg, Sql};
 use super::cases::level_codes;
+use super::exec::Exec;
 use super::import::insert_rows;
 use super::Backend;
 use crate::records::{CaseQuery, CaseSort};
@@ -90,7 +91,7 @@ pub fn case_document<'a>(case: &'a Case, events: impl IntoIterator<Item = &'a Ev
 }
 
 /// Writes documents `(case id, document)`, many to a statement, replacing what a case had.
-pub async fn write_documents(tx: &mut Transaction<'static, Any>, backend: Backend, docs: Vec<(i64, String)>) -> Result<()> {
+pub async fn write_documents<E: Exec + ?Sized>(tx: &mut E, backend: Backend, docs: Vec<(i64, String)>) -> Result<()> {
     let (head, tail) = match backend {
         Backend::Sqlite => ("INSERT OR REPLACE INTO case_search (rowid, terms) VALUES ", ""),
         Backend::Postgres => (

@@ -22,11 +22,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// The store keeps two pools on one file: readers, and one writer connection (see
 /// `SqlStore::writer`) with a larger page cache, since it touches every index of `cases`.
 pub async fn connect(url: &str, role: Role) -> Result<AnyPool> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-    let file = path.split('?').next().unwrap_or_default();
-    if file.is_empty() || file == ":memory:" {
-        return Err(StoreError::Other("SQLite 须使用数据库文件（如 sqlite://./chengyun-data/chengyun.db）".into()));
-    }
+    let file = database_file(url)?;
     if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(format!("无法创建数据目录 {}：{e}", dir.display())))?;
     }
@@ -86,7 +82,17 @@ pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, alive: std::sync::We
 }
 
 /// How often the WAL is checkpointed.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The database file a `sqlite://` URL names.
+pub fn database_file(url: &str) -> Result<&str> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let file = path.split('?').next().unwrap_or_default();
+    if file.is_empty() || file == ":memory:" {
+        return Err(StoreError::Other("SQLite 须使用数据库文件（如 sqlite://./chengyun-data/chengyun.db）".into()));
+    }
+    Ok(file)
+}
 
 /// Which of the store's two pools a connection belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +101,9 @@ pub enum Role {
     Writer,
 }
 
-/// Page cache of the writer connection, KiB.
-const WRITER_CACHE_KIB: u32 = 64 * 1024;
+/// Page cache of the writer connections, KiB. (Larger is not better: SQLite walks its whole
+/// page cache at the end of every write transaction.)
+pub(super) const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
 /// `VACUUM INTO` writes a consistent copy while the database stays in use.
 pub async fn backup(pool: &AnyPool, to: &Path) -> Result<()> {
