@@ -70,8 +70,8 @@ pub struct SqlStore {
     pool: AnyPool,
     /// Where write transactions run: on SQLite one connection of its own (SQLite has one
     /// writer at a time anyway; writers queue here in order instead of retrying on a busy
-    /// database, and the connection's page cache stays warm because no other connection
-    /// writes through it); on PostgreSQL the pool.
+    /// database, and the connection's page cache stays warm), which meets only the intake
+    /// thread's connection on SQLite's lock; on PostgreSQL the pool.
     writer: AnyPool,
     /// SQLite: the thread that writes new cases (see [`sqlite_intake`]).
     direct: Option<sqlite_intake::DirectIntake>,
