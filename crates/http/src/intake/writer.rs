@@ -3,7 +3,8 @@
 //! channel, and each time the task is free it takes everything waiting (up to a batch) and
 //! commits it in one transaction — group commit, one fsync for the whole batch — then answers
 //! every waiting request. While a batch commits the next one gathers, so the busier the server
-//! the larger the batches and the fewer the commits per report. On PostgreSQL each request
+//! the larger the batches and the fewer the commits per report; two batches are handed to the
+//! store at once, so the next is ready the moment one commits. On PostgreSQL each request
 //! commits its own transaction from the pool, and several instances share the database — or,
 //! with `Config::group_commit_postgres`, each instance batches as on SQLite (the number
 //! counter, the tallies and the audit head are rows every new case updates, so per-request
@@ -52,25 +53,44 @@ fn stopped() -> StoreError {
 }
 
 async fn run(store: Arc<dyn Store>, mut queue: mpsc::Receiver<(NewCaseRequest, Reply)>, max_batch: usize) {
-    let mut jobs = Vec::with_capacity(max_batch);
-    while queue.recv_many(&mut jobs, max_batch).await > 0 {
-        let (requests, replies): (Vec<NewCaseRequest>, Vec<Reply>) = jobs.drain(..).unzip();
-        let size = requests.len();
-        let started = std::time::Instant::now();
-        match store.create_cases(requests).await {
-            Ok(results) => {
-                tracing::debug!(size, ms = started.elapsed().as_secs_f64() * 1e3, "intake batch committed");
-                for (result, reply) in results.into_iter().zip(replies) {
-                    // A request whose client went away is committed all the same; a retry with
-                    // its key finds the case.
-                    let _ = reply.send(result);
-                }
+    // Two batches in flight: while one is written the next waits at the store, ready the
+    // moment the first commits. Batches still commit one after the other (the store's writer
+    // takes them in order).
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT));
+    loop {
+        let Ok(slot) = in_flight.clone().acquire_owned().await else { return };
+        let mut jobs = Vec::with_capacity(max_batch);
+        if queue.recv_many(&mut jobs, max_batch).await == 0 {
+            return;
+        }
+        let store = store.clone();
+        tokio::spawn(async move {
+            write(&*store, jobs).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Batches handed to the store at once.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+async fn write(store: &dyn Store, jobs: Vec<(NewCaseRequest, Reply)>) {
+    let (requests, replies): (Vec<NewCaseRequest>, Vec<Reply>) = jobs.into_iter().unzip();
+    let size = requests.len();
+    let started = std::time::Instant::now();
+    match store.create_cases(requests).await {
+        Ok(results) => {
+            tracing::debug!(size, ms = started.elapsed().as_secs_f64() * 1e3, "intake batch committed");
+            for (result, reply) in results.into_iter().zip(replies) {
+                // A request whose client went away is committed all the same; a retry with
+                // its key finds the case.
+                let _ = reply.send(result);
             }
-            Err(e) => {
-                tracing::error!(size, error = %e, "intake batch failed");
-                for reply in replies {
-                    let _ = reply.send(Err(StoreError::Other(e.to_string())));
-                }
+        }
+        Err(e) => {
+            tracing::error!(size, error = %e, "intake batch failed");
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Other(e.to_string())));
             }
         }
     }
