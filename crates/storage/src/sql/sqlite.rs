@@ -38,16 +38,8 @@ pub async fn connect(url: &str, role: Role) -> Result<AnyPool> {
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _| {
             Box::pin(async move {
-                conn.execute("PRAGMA journal_mode = WAL").await?;
-                conn.execute("PRAGMA busy_timeout = 10000").await?;
-                conn.execute("PRAGMA synchronous = FULL").await?;
-                conn.execute("PRAGMA foreign_keys = ON").await?;
-                if role == Role::Writer {
-                    conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"))).await?;
-                    // Statement journals of multi-row inserts stay in memory.
-                    conn.execute("PRAGMA temp_store = MEMORY").await?;
-                    // Checkpoints run beside the writer (`spawn_checkpoints`), not in its commits.
-                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                for pragma in pragmas(role) {
+                    conn.execute(sqlx::AssertSqlSafe(pragma)).await?;
                 }
                 Ok(())
             })
@@ -94,6 +86,33 @@ pub fn database_file(url: &str) -> Result<&str> {
     Ok(file)
 }
 
+/// How every connection is set up, and what writers add (the intake thread's connection too,
+/// see `sqlite_intake`).
+pub(super) fn pragmas(role: Role) -> Vec<String> {
+    let mut all = vec![
+        "PRAGMA journal_mode = WAL".to_string(),
+        "PRAGMA busy_timeout = 10000".into(),
+        "PRAGMA synchronous = FULL".into(),
+        "PRAGMA foreign_keys = ON".into(),
+    ];
+    if role == Role::Writer {
+        all.extend([
+            format!("PRAGMA cache_size = -{WRITER_CACHE_KIB}"),
+            // Statement journals of multi-row inserts stay in memory.
+            "PRAGMA temp_store = MEMORY".into(),
+            // Checkpoints run beside the writers (`spawn_checkpoints`), not in their commits,
+            // and the WAL is cut back when it starts afresh.
+            "PRAGMA wal_autocheckpoint = 0".into(),
+            format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"),
+        ]);
+    }
+    all
+}
+
+/// Bytes the WAL file is cut back to when it starts afresh (it grows with the writes between
+/// two checkpoints).
+const WAL_SIZE_LIMIT: u64 = 64 << 20;
+
 /// Which of the store's two pools a connection belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -103,7 +122,7 @@ pub enum Role {
 
 /// Page cache of the writer connections, KiB. (Larger is not better: SQLite walks its whole
 /// page cache at the end of every write transaction.)
-pub(super) const WRITER_CACHE_KIB: u32 = 16 * 1024;
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
 
 /// `VACUUM INTO` writes a consistent copy while the database stays in use.
 pub async fn backup(pool: &AnyPool, to: &Path) -> Result<()> {

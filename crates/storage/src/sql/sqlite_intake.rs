@@ -19,14 +19,10 @@ use tokio::sync::oneshot;
 
 use super::exec::Direct;
 use super::intake::{self, BatchTransaction};
-use super::sqlite::{CHECKPOINT_EVERY, WRITER_CACHE_KIB};
+use super::sqlite::{pragmas, Role, CHECKPOINT_EVERY};
 use super::Backend;
 use crate::records::{CreatedCase, NewCaseRequest};
 use crate::{Result, StoreError};
-
-/// Bytes the WAL file is cut back to when it starts afresh (it grows with the writes between
-/// two checkpoints).
-const WAL_SIZE_LIMIT: u64 = 64 << 20;
 
 /// Prepared statements kept by the intake connection.
 const STATEMENT_CACHE: usize = 256;
@@ -44,11 +40,7 @@ impl DirectIntake {
     /// the thread.
     pub fn start(file: &str) -> Result<DirectIntake> {
         let connection = rusqlite::Connection::open(file)?;
-        connection.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-             PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; \
-             PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
-        ))?;
+        connection.execute_batch(&pragmas(Role::Writer).join(";\n"))?;
         // Every statement shape of a batch stays prepared (a few per table, see `fixed_chunks`),
         // and stays valid when rebound: without the query planner stability guarantee SQLite
         // re-prepares a statement whose arguments it compared with a partial index's condition
