@@ -75,8 +75,6 @@ pub struct SqlStore {
     writer: AnyPool,
     /// SQLite: the thread that writes new cases (see [`sqlite_intake`]).
     direct: Option<sqlite_intake::DirectIntake>,
-    /// Background tasks of this store (SQLite checkpoints) stop when it is dropped.
-    _alive: Arc<()>,
     backend: Backend,
     /// Kept for tools such as `pg_dump`; never logged (see [`redact`]).
     url: String,
@@ -100,15 +98,15 @@ impl SqlStore {
                 (pool.clone(), pool)
             }
         };
-        let alive = Arc::new(());
         let direct = match backend {
             Backend::Sqlite => {
-                sqlite::spawn_checkpoints(pool.clone(), writer.clone(), Arc::downgrade(&alive));
-                Some(sqlite_intake::DirectIntake::start(sqlite::database_file(url)?)?)
+                let direct = sqlite_intake::DirectIntake::start(sqlite::database_file(url)?)?;
+                sqlite::spawn_checkpoints(pool.clone(), writer.clone(), direct.handle());
+                Some(direct)
             }
             Backend::Postgres => None,
         };
-        Ok(SqlStore { pool, writer, direct, _alive: alive, backend, url: url.to_string() })
+        Ok(SqlStore { pool, writer, direct, backend, url: url.to_string() })
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -7,6 +7,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
+use super::sqlite_intake::IntakeHandle;
 use crate::{Result, StoreError};
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -16,8 +17,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 ///
 /// `synchronous = FULL`: every commit fsyncs the WAL before it returns, so whatever the server
 /// has acknowledged survives a power cut, not only a crash of the process (which `NORMAL`
-/// would survive too). New reports are committed in batches by the intake writer, so this
-/// costs one fsync per batch, not per report.
+/// would survive too). New reports are written by the intake thread, which syncs the WAL once
+/// for many batches instead (see `sqlite_intake`).
 ///
 /// The store keeps two pools on one file: readers, and one writer connection (see
 /// `SqlStore::writer`) with a larger page cache, since it touches every index of `cases`.
@@ -49,32 +50,59 @@ pub async fn connect(url: &str, role: Role) -> Result<AnyPool> {
     Ok(pool)
 }
 
-/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`], since the writer
-/// connection does not checkpoint in its own commits: first from a reader connection (`PASSIVE`
-/// never blocks the writer or readers), which copies nearly everything while reports keep
-/// being written; then on the writer connection between two transactions, which copies the
-/// few frames written meanwhile, so the WAL is complete and the next commit starts it afresh
-/// (it would otherwise grow for as long as writes never pause). Stops when `alive` is gone.
-pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, alive: std::sync::Weak<()>) {
+/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`], since the writers
+/// do not checkpoint in their own commits. A checkpoint from a reader connection (`PASSIVE`)
+/// never blocks a writer, but copies only what was written before it started; so it runs again
+/// while the previous pass found many new frames (each pass copies what was written during the
+/// one before, and they get shorter), then the intake thread and the writer connection each
+/// copy the last few frames between two of their transactions. The WAL is then complete and
+/// the next commit starts it afresh; otherwise it would grow for as long as writes never
+/// pause. Stops when the store is dropped (the intake thread has ended).
+pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, intake: IntakeHandle) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(CHECKPOINT_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            if alive.upgrade().is_none() {
+            if !intake.is_alive() {
                 return;
             }
-            for pool in [&readers, &writer] {
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
+            let mut before = None;
+            for _ in 0..MAX_READER_PASSES {
+                let Some(frames) = checkpoint(&readers).await else { break };
+                let written_meanwhile = before.map_or(frames, |b| frames.saturating_sub(b));
+                if written_meanwhile < TAIL_FRAMES {
+                    break;
                 }
+                before = Some(frames);
             }
+            if intake.checkpoint().await.is_none() {
+                return;
+            }
+            checkpoint(&writer).await;
         }
     });
 }
 
+/// One `PASSIVE` checkpoint; the WAL's length in frames when it ran.
+async fn checkpoint(pool: &AnyPool) -> Option<i64> {
+    match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(pool).await {
+        Ok((_, frames, _)) => Some(frames),
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
+            None
+        }
+    }
+}
+
 /// How often the WAL is checkpointed.
-pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Checkpoint passes from a reader connection run until one finds fewer new frames than this
+/// (about 4 MB of pages), which the writers then copy in a few milliseconds…
+const TAIL_FRAMES: i64 = 400;
+/// …or until this many have run.
+const MAX_READER_PASSES: usize = 10;
 
 /// The database file a `sqlite://` URL names.
 pub fn database_file(url: &str) -> Result<&str> {
@@ -90,6 +118,11 @@ pub fn database_file(url: &str) -> Result<&str> {
 /// see `sqlite_intake`).
 pub(super) fn pragmas(role: Role) -> Vec<String> {
     let mut all = vec![
+        // Set when the file is created (before WAL mode), a no-op afterwards. Most pages a new
+        // case dirties are index leaves it adds one entry to (a random one in each of a dozen
+        // indexes), and a commit writes each whole to the WAL: 2 KiB pages halve those writes
+        // while rows of `case_states` still fit on a page (1 KiB pages would spill them).
+        format!("PRAGMA page_size = {PAGE_SIZE}"),
         "PRAGMA journal_mode = WAL".to_string(),
         "PRAGMA busy_timeout = 10000".into(),
         "PRAGMA synchronous = FULL".into(),
@@ -108,6 +141,9 @@ pub(super) fn pragmas(role: Role) -> Vec<String> {
     }
     all
 }
+
+/// Page size of new database files, bytes (see `pragmas`).
+const PAGE_SIZE: u32 = 2048;
 
 /// Bytes the WAL file is cut back to when it starts afresh (it grows with the writes between
 /// two checkpoints).

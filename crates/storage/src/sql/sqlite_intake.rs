@@ -1,25 +1,34 @@
 //! SQLite: new cases are written by one thread with a connection of its own (rusqlite). A
-//! batch of reports is one job: the thread runs the batch's statements where it is and commits
-//! (one fsync), then takes the next. Through sqlx every statement would be handed to the
+//! batch of reports is one job: the thread runs the batch's statements where it is and
+//! commits, then takes the next. Through sqlx every statement would be handed to the
 //! connection's worker thread and its answer handed back — dozens of hand-offs per batch,
 //! which on a small machine cost more than the statements themselves. The batch logic is the
 //! one other transactions use ([`intake::write`]); only the connection differs.
 //!
-//! The connection is set up as the store's other writer (WAL, `synchronous = FULL`, a busy
-//! timeout, foreign keys, a large page cache) and does not checkpoint in its commits: the
-//! store's background task copies the WAL back from a reader connection, and this thread
-//! finishes the copy between two batches once per [`CHECKPOINT_EVERY`], so the WAL starts
-//! afresh (see `sqlite::spawn_checkpoints`).
+//! Durability: a batch is answered only once the WAL holding it is on disk, but the thread does
+//! not wait for that itself. Its commits write the WAL without syncing it (`synchronous =
+//! NORMAL`: a crash can only cut the WAL after some complete transaction, never corrupt it), and
+//! a second thread syncs the WAL file (`fdatasync`) and then answers every batch committed before
+//! the sync began — one sync for all the batches committed while the previous one ran, while
+//! the intake thread is already writing the next. A batch another connection reads before its
+//! sync could, after a power cut (not a crash of the process), be gone together with every
+//! later batch; none is ever answered before it is on disk.
+//!
+//! The connection is set up as the store's other writer (WAL, a busy timeout, foreign keys, a
+//! large page cache) and does not checkpoint in its commits: the store's checkpoint task
+//! copies the WAL back from a reader connection while batches go on, then asks this thread to
+//! copy the last few frames between two batches ([`IntakeHandle::checkpoint`]), so the WAL is
+//! complete and the next batch starts it afresh (see `sqlite::spawn_checkpoints`). A checkpoint
+//! syncs the WAL before it copies anything into the database file.
 
-use std::sync::mpsc;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::exec::Direct;
 use super::intake::{self, BatchTransaction};
-use super::sqlite::{pragmas, Role, CHECKPOINT_EVERY};
+use super::sqlite::{pragmas, Role};
 use super::Backend;
 use crate::records::{CreatedCase, NewCaseRequest};
 use crate::{Result, StoreError};
@@ -28,12 +37,25 @@ use crate::{Result, StoreError};
 const STATEMENT_CACHE: usize = 256;
 
 type Answer = Result<Vec<Result<CreatedCase>>>;
-type Job = (Vec<NewCaseRequest>, oneshot::Sender<Answer>);
+
+/// A committed batch's answer and where it goes once the WAL is on disk.
+type Committed = (Answer, oneshot::Sender<Answer>);
+
+/// What the intake thread is asked to do, in the order asked.
+enum Job {
+    Batch(Vec<NewCaseRequest>, oneshot::Sender<Answer>),
+    /// Copy the rest of the WAL into the database file (`PASSIVE`), between two batches.
+    Checkpoint(oneshot::Sender<()>),
+}
 
 /// The handle of the intake thread; the thread ends when the handle is dropped.
 pub struct DirectIntake {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::UnboundedSender<Job>,
 }
+
+/// Reaches the intake thread without keeping it alive (for the checkpoint task).
+#[derive(Clone)]
+pub struct IntakeHandle(mpsc::WeakUnboundedSender<Job>);
 
 impl DirectIntake {
     /// Opens the connection to the (already created and migrated) database `file` and starts
@@ -41,25 +63,52 @@ impl DirectIntake {
     pub fn start(file: &str) -> Result<DirectIntake> {
         let connection = rusqlite::Connection::open(file)?;
         connection.execute_batch(&pragmas(Role::Writer).join(";\n"))?;
+        // The sync thread makes commits durable (see the module's comment).
+        connection.execute_batch("PRAGMA synchronous = NORMAL")?;
         // Every statement shape of a batch stays prepared (a few per table, see `fixed_chunks`),
         // and stays valid when rebound: without the query planner stability guarantee SQLite
         // re-prepares a statement whose arguments it compared with a partial index's condition
         // (the 疑似重复件 query uses `cases_open_near`, whose condition it repeats word for word).
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::unbounded_channel::<Job>();
+        let (committed, to_sync) = std::sync::mpsc::channel::<Committed>();
+        let wal = PathBuf::from(format!("{file}-wal"));
+        std::thread::Builder::new()
+            .name("sqlite-sync".into())
+            .spawn(move || acknowledge(&wal, to_sync))
+            .map_err(|e| StoreError::Other(format!("无法启动案件落盘线程：{e}")))?;
         std::thread::Builder::new()
             .name("sqlite-intake".into())
-            .spawn(move || run(connection, queue))
+            .spawn(move || run(connection, queue, committed))
             .map_err(|e| StoreError::Other(format!("无法启动案件写入线程：{e}")))?;
         Ok(DirectIntake { jobs })
     }
 
-    /// Writes a batch (see [`crate::Store::create_cases`]); returns once it is committed.
+    /// Writes a batch (see [`crate::Store::create_cases`]); returns once it is committed and on
+    /// disk.
     pub async fn create(&self, batch: Vec<NewCaseRequest>) -> Answer {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send((batch, reply)).map_err(|_| stopped())?;
+        self.jobs.send(Job::Batch(batch, reply)).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    pub fn handle(&self) -> IntakeHandle {
+        IntakeHandle(self.jobs.downgrade())
+    }
+}
+
+impl IntakeHandle {
+    /// Has the thread copy what is left of the WAL between two batches; returns once done, or
+    /// `None` if the thread has ended.
+    pub async fn checkpoint(&self) -> Option<()> {
+        let (reply, done) = oneshot::channel();
+        self.0.upgrade()?.send(Job::Checkpoint(reply)).ok()?;
+        done.await.ok()
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.0.upgrade().is_some()
     }
 }
 
@@ -67,23 +116,66 @@ fn stopped() -> StoreError {
     StoreError::Other("案件写入线程已停止".into())
 }
 
-fn run(mut connection: rusqlite::Connection, queue: mpsc::Receiver<Job>) {
+fn run(mut connection: rusqlite::Connection, mut queue: mpsc::UnboundedReceiver<Job>, committed: std::sync::mpsc::Sender<Committed>) {
     // The batch routine is async (sqlx runs it too); here nothing in it ever waits.
     let runtime = match tokio::runtime::Builder::new_current_thread().build() {
         Ok(r) => r,
         Err(e) => return tracing::error!(error = %e, "intake thread: no runtime"),
     };
-    let mut checkpointed = Instant::now();
-    while let Ok((batch, reply)) = queue.recv() {
-        let answer = runtime.block_on(intake::create(Transactions(&mut connection), batch));
-        let _ = reply.send(answer);
-        if checkpointed.elapsed() >= CHECKPOINT_EVERY {
-            if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
+    while let Some(job) = queue.blocking_recv() {
+        match job {
+            Job::Batch(batch, reply) => match runtime.block_on(intake::create(Transactions(&mut connection), batch)) {
+                Ok(done) => {
+                    if let Err(std::sync::mpsc::SendError((_, reply))) = committed.send((Ok(done), reply)) {
+                        let _ = reply.send(Err(StoreError::Other("案件落盘线程已停止".into())));
+                    }
+                }
+                // Rolled back: nothing to wait for.
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Job::Checkpoint(done) => {
+                if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
+                }
+                let _ = done.send(());
             }
-            checkpointed = Instant::now();
         }
     }
+}
+
+/// The sync thread: answers committed batches once the WAL file holding them is on disk. After a
+/// failed sync nothing more is answered as stored (the kernel may have dropped the pages it
+/// could not write, and a later sync would not say so); the server must be restarted, and
+/// SQLite then recovers what reached the disk.
+fn acknowledge(wal: &Path, committed: std::sync::mpsc::Receiver<Committed>) {
+    let mut file = None;
+    let mut failed: Option<String> = None;
+    while let Ok(first) = committed.recv() {
+        let batches: Vec<Committed> = std::iter::once(first).chain(committed.try_iter()).collect();
+        if failed.is_none()
+            && let Err(e) = sync(wal, &mut file)
+        {
+            tracing::error!(error = %e, wal = %wal.display(), "WAL sync failed; no new case is acknowledged until the server restarts");
+            failed = Some(format!("数据库日志写入磁盘失败（{e}），请检查磁盘后重启服务"));
+        }
+        for (answer, reply) in batches {
+            let _ = reply.send(match &failed {
+                None => answer,
+                Some(message) => Err(StoreError::Other(message.clone())),
+            });
+        }
+    }
+}
+
+/// `fdatasync` of the WAL file (any descriptor of a file syncs what every writer wrote to it).
+fn sync(wal: &Path, file: &mut Option<std::fs::File>) -> std::io::Result<()> {
+    let file = match file {
+        Some(f) => f,
+        None => file.insert(std::fs::File::open(wal)?),
+    };
+    file.sync_data()
 }
 
 /// Each batch in a transaction of its own on the thread's connection.
@@ -104,5 +196,60 @@ impl BatchTransaction for Transactions<'_> {
             tracing::error!(error = %e, "intake rollback failed");
         }
         written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands `count` committed (empty) batches to the sync thread for `wal`; their answers.
+    fn acknowledged(wal: &Path, count: usize) -> Vec<Answer> {
+        let (committed, to_sync) = std::sync::mpsc::channel::<Committed>();
+        let answers: Vec<_> = (0..count)
+            .map(|_| {
+                let (reply, answer) = oneshot::channel();
+                committed.send((Ok(Vec::new()), reply)).unwrap();
+                answer
+            })
+            .collect();
+        drop(committed);
+        acknowledge(wal, to_sync);
+        answers.into_iter().map(|mut a| a.try_recv().unwrap()).collect()
+    }
+
+    #[test]
+    fn committed_batches_are_answered_once_the_wal_is_synced() {
+        let wal = std::env::temp_dir().join(format!("chengyun-sync-test-{}.db-wal", std::process::id()));
+        std::fs::write(&wal, b"frames").unwrap();
+        let answers = acknowledged(&wal, 3);
+        std::fs::remove_file(&wal).unwrap();
+        assert_eq!(answers.len(), 3);
+        assert!(answers.iter().all(|a| matches!(a, Ok(cases) if cases.is_empty())));
+    }
+
+    #[test]
+    fn after_a_failed_sync_nothing_is_answered_as_stored() {
+        // The WAL cannot be opened at first, and could be later: still no batch counts as stored.
+        let wal = std::env::temp_dir().join(format!("chengyun-sync-fail-{}.db-wal", std::process::id()));
+        let (committed, to_sync) = std::sync::mpsc::channel::<Committed>();
+        let syncer = std::thread::spawn({
+            let wal = wal.clone();
+            move || acknowledge(&wal, to_sync)
+        });
+        let mut answers = Vec::new();
+        for _ in 0..2 {
+            let (reply, answer) = oneshot::channel();
+            committed.send((Ok(Vec::new()), reply)).unwrap();
+            answers.push(answer.blocking_recv().unwrap());
+            std::fs::write(&wal, b"frames").unwrap();
+        }
+        drop(committed);
+        syncer.join().unwrap();
+        std::fs::remove_file(&wal).unwrap();
+        for answer in answers {
+            let Err(StoreError::Other(message)) = answer else { panic!("answered as stored: {answer:?}") };
+            assert!(message.contains("写入磁盘失败"), "{message}");
+        }
     }
 }
