@@ -1,14 +1,12 @@
-//! The intake writer. On SQLite one task owns the writing of new cases (the store writes each
-//! batch on its intake thread, see `chengyun_storage::sql::sqlite_intake`): requests queue on a
-//! channel, and each time the task is free it takes everything waiting (up to a batch) and
-//! commits it in one transaction — group commit, one fsync for the whole batch — then answers
-//! every waiting request. While a batch commits the next one gathers, so the busier the server
-//! the larger the batches and the fewer the commits per report; two batches are handed to the
-//! store at once, so the next is ready the moment one commits. On PostgreSQL each request
-//! commits its own transaction from the pool, and several instances share the database — or,
-//! with `Config::group_commit_postgres`, each instance batches as on SQLite (the number
-//! counter, the tallies and the audit head are rows every new case updates, so per-request
-//! transactions queue on them for the length of a commit).
+//! The intake writer: how a new case reaches the store. On SQLite each request calls the store
+//! at once: the store's intake thread commits every request waiting in one transaction (group
+//! commit, see `chengyun_storage::sql::sqlite_intake`). On PostgreSQL each request commits its
+//! own transaction from the pool, and several instances share the database — or, with
+//! `Config::group_commit_postgres`, one task here batches the requests of this instance: it
+//! takes everything waiting (up to a batch) and stores it with one `create_cases` call, two
+//! batches in flight so the next is ready the moment one commits (the number counter, the
+//! tallies and the audit head are rows every new case updates, so per-request transactions
+//! queue on them for the length of a commit).
 
 use std::sync::Arc;
 
@@ -25,10 +23,10 @@ pub struct IntakeWriter {
 }
 
 impl IntakeWriter {
-    /// Starts the writer task on SQLite, and on PostgreSQL if `batch_on_postgres` (it ends
-    /// when the last handle is dropped).
+    /// Starts the batching task on PostgreSQL if `batch_on_postgres` (it ends when the last
+    /// handle is dropped).
     pub fn start(store: Arc<dyn Store>, max_batch: usize, batch_on_postgres: bool) -> IntakeWriter {
-        let queue = (store.backend() == Backend::Sqlite || batch_on_postgres).then(|| {
+        let queue = (store.backend() == Backend::Postgres && batch_on_postgres).then(|| {
             let max_batch = max_batch.max(1);
             let (tx, rx) = mpsc::channel(max_batch * 4);
             tokio::spawn(run(store.clone(), rx, max_batch));
@@ -53,9 +51,8 @@ fn stopped() -> StoreError {
 }
 
 async fn run(store: Arc<dyn Store>, mut queue: mpsc::Receiver<(NewCaseRequest, Reply)>, max_batch: usize) {
-    // Two batches in flight: while one is written the next waits at the store, ready the
-    // moment the first commits. Batches still commit one after the other (the store's writer
-    // takes them in order).
+    // Two batches in flight: while one is written the next waits for the pool, ready the moment
+    // the first commits.
     let in_flight = Arc::new(tokio::sync::Semaphore::new(BATCHES_IN_FLIGHT));
     loop {
         let Ok(slot) = in_flight.clone().acquire_owned().await else { return };

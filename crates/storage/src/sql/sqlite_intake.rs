@@ -1,6 +1,8 @@
-//! SQLite: new cases are written by one thread with a connection of its own (rusqlite). A
-//! batch of reports is one job: the thread runs the batch's statements where it is and
-//! commits, then takes the next. Through sqlx every statement would be handed to the
+//! SQLite: new cases are written by one thread with a connection of its own (rusqlite), in
+//! group commit: each time the thread is free it takes every `create_cases` call waiting (up to
+//! [`MAX_BATCH`] reports) and writes them in one transaction, so under load the batches grow
+//! with the load and the cost per report falls, while a lone report is written at once. The
+//! thread runs the batch's statements where it is. Through sqlx every statement would be handed to the
 //! connection's worker thread and its answer handed back — dozens of hand-offs per batch,
 //! which on a small machine cost more than the statements themselves. The batch logic is the
 //! one other transactions use ([`intake::write`]); only the connection differs.
@@ -43,6 +45,7 @@ type Committed = (Answer, oneshot::Sender<Answer>);
 
 /// What the intake thread is asked to do, in the order asked.
 enum Job {
+    /// New cases; batches waiting together are written in one transaction.
     Batch(Vec<NewCaseRequest>, oneshot::Sender<Answer>),
     /// Copy the rest of the WAL into the database file (`PASSIVE`), between two batches.
     Checkpoint(oneshot::Sender<()>),
@@ -124,25 +127,68 @@ fn run(mut connection: rusqlite::Connection, mut queue: mpsc::UnboundedReceiver<
     };
     while let Some(job) = queue.blocking_recv() {
         match job {
-            Job::Batch(batch, reply) => match runtime.block_on(intake::create(Transactions(&mut connection), batch)) {
-                Ok(done) => {
-                    if let Err(std::sync::mpsc::SendError((_, reply))) = committed.send((Ok(done), reply)) {
-                        let _ = reply.send(Err(StoreError::Other("案件落盘线程已停止".into())));
+            Job::Checkpoint(done) => checkpoint(&connection, done),
+            Job::Batch(batch, reply) => {
+                // Whatever else is waiting joins this transaction: requests gather while the
+                // thread is busy, so the batch is as large as the load and is formed the moment
+                // the thread can write it.
+                let mut parts = vec![(batch.len(), reply)];
+                let mut all = batch;
+                let mut then_checkpoint = None;
+                while all.len() < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(Job::Batch(more, reply)) => {
+                            parts.push((more.len(), reply));
+                            all.extend(more);
+                        }
+                        Ok(Job::Checkpoint(done)) => {
+                            then_checkpoint = Some(done);
+                            break;
+                        }
+                        Err(_) => break,
                     }
                 }
-                // Rolled back: nothing to wait for.
-                Err(e) => {
-                    let _ = reply.send(Err(e));
+                let written = runtime.block_on(intake::create(Transactions(&mut connection), all));
+                hand_over(written, parts, &committed);
+                if let Some(done) = then_checkpoint {
+                    checkpoint(&connection, done);
                 }
-            },
-            Job::Checkpoint(done) => {
-                if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
-                }
-                let _ = done.send(());
             }
         }
     }
+}
+
+/// Most reports written in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// Splits a written batch's answer among the requests it was made of: to the sync thread if
+/// committed, at once if rolled back (nothing to wait for).
+fn hand_over(written: Answer, parts: Vec<(usize, oneshot::Sender<Answer>)>, committed: &std::sync::mpsc::Sender<Committed>) {
+    match written {
+        Ok(results) => {
+            let mut results = results.into_iter();
+            for (count, reply) in parts {
+                let answer = Ok(results.by_ref().take(count).collect());
+                if let Err(std::sync::mpsc::SendError((_, reply))) = committed.send((answer, reply)) {
+                    let _ = reply.send(Err(StoreError::Other("案件落盘线程已停止".into())));
+                }
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for (_, reply) in parts {
+                let _ = reply.send(Err(StoreError::Other(message.clone())));
+            }
+        }
+    }
+}
+
+/// Copies the rest of the WAL into the database file, between two batches.
+fn checkpoint(connection: &rusqlite::Connection, done: oneshot::Sender<()>) {
+    if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
+    }
+    let _ = done.send(());
 }
 
 /// The sync thread: answers committed batches once the WAL file holding them is on disk. After a
