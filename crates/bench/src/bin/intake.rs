@@ -2,6 +2,12 @@
 //! report after another for a fixed time; it prints throughput, latency percentiles and the
 //! server's memory (from `/proc/PID/status`).
 //!
+//! By default each connection sends its next report when the last is answered (closed loop:
+//! the server's top speed, and latency is then mostly queueing — N / throughput). With
+//! `--rate R` reports are due at a fixed R per second, spread over the connections (open
+//! loop), and a report's latency counts from when it was due, not when it could be sent: a
+//! server that falls behind shows it in the latency instead of slowing the generator down.
+//!
 //! ```text
 //! intake --url http://127.0.0.1:8080/api/v1/cases --body chengyun --token T --server-pid P
 //! intake --url http://127.0.0.1:18081/api/appeals --body baisitong2 --server-pid P
@@ -53,6 +59,9 @@ struct Args {
     duration: u64,
     #[arg(long, default_value_t = 3)]
     warmup: u64,
+    /// Reports per second due at a fixed pace (open loop); without it, as fast as answered.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Process whose memory is reported.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -183,20 +192,33 @@ async fn main() -> anyhow::Result<()> {
     let end = measure_from + Duration::from_secs(args.duration);
     let errors = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
+    // Open loop: connection `conn` owns every `concurrency`-th due time.
+    let pace = match args.rate {
+        Some(rate) if rate > 0.0 => Some(Duration::from_secs_f64(args.concurrency as f64 / rate)),
+        Some(_) => bail!("--rate must be positive"),
+        None => None,
+    };
     for conn in 0..args.concurrency {
         let (args, client, points, errors) = (args.clone(), client.clone(), points.clone(), errors.clone());
         workers.push(tokio::spawn(async move {
             let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ ((conn as u64 + 1) * 0x9e37_79b9));
             let mut latencies: Vec<u32> = Vec::new();
             let mut seq = 0u64;
+            let mut due = pace.map(|p| started + p.mul_f64(conn as f64 / args.concurrency as f64));
             loop {
+                if let Some(at) = due {
+                    tokio::time::sleep_until(at.into()).await;
+                }
                 let now = Instant::now();
                 if now >= end {
                     break;
                 }
                 seq += 1;
                 let request = build(&args, &client, &points, &mut rng, seq, conn);
-                let sent = Instant::now();
+                let sent = due.unwrap_or_else(Instant::now);
+                if let (Some(at), Some(p)) = (&mut due, pace) {
+                    *at += p;
+                }
                 let ok = match request.send().await {
                     Ok(resp) => {
                         let ok = resp.status().is_success();
@@ -236,6 +258,7 @@ async fn main() -> anyhow::Result<()> {
     let result: Value = json!({
         "label": args.label,
         "concurrency": args.concurrency,
+        "offered_per_second": args.rate,
         "seconds": args.duration,
         "ok": latencies.len(),
         "errors": errors,
@@ -247,8 +270,9 @@ async fn main() -> anyhow::Result<()> {
         "server_rss_mb": memory.map(|m| (m.0 * 10.0).round() / 10.0),
         "server_peak_rss_mb": memory.map(|m| (m.1.max(peak_rss) * 10.0).round() / 10.0),
     });
+    let offered = args.rate.map(|r| format!(" (due: {r:.0}/s)")).unwrap_or_default();
     println!(
-        "{}: {:.0} reports/s, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, {} errors, server RSS {} MB (peak {} MB), {} connections, {} s",
+        "{}: {:.0} reports/s{offered}, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, {} errors, server RSS {} MB (peak {} MB), {} connections, {} s",
         args.label,
         throughput,
         percentile(&latencies, 0.50),

@@ -100,8 +100,9 @@ impl SqlStore {
         };
         let direct = match backend {
             Backend::Sqlite => {
-                let direct = sqlite_intake::DirectIntake::start(sqlite::database_file(url)?)?;
-                sqlite::spawn_checkpoints(pool.clone(), writer.clone(), direct.handle());
+                let file = sqlite::database_file(url)?;
+                let direct = sqlite_intake::DirectIntake::start(file)?;
+                sqlite::spawn_checkpoints(pool.clone(), writer.clone(), direct.handle(), file.into());
                 Some(direct)
             }
             Backend::Postgres => None,
