@@ -9,6 +9,9 @@
 #
 # PostgreSQL runs twice: one transaction per request (the default) and with
 # `serve --group-commit-postgres`.
+# Then chengyun on SQLite again at fixed paces (open loop, RATES reports/s due, over
+# OPEN_CONNECTIONS connections): the latency at a given load rather than at top speed, counted
+# from when each report was due.
 # TARGET: `rest` (POST /api/v1/cases, bearer token) or `open311` (POST
 # /open311/v2/requests.json with an API key made by `chengyun apikey create`).
 # BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432) is the server where the database
@@ -19,6 +22,8 @@ CONCURRENCY=${CONCURRENCY:-64}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-3}
 TARGET=${TARGET:-rest}
+RATES=${RATES:-3000 4000 5000}
+OPEN_CONNECTIONS=${OPEN_CONNECTIONS:-256}
 PG=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 PORT=${PORT:-18080}
 PEER_PORT=${PEER_PORT:-18081}
@@ -56,8 +61,12 @@ machine() {
 }
 
 bench_chengyun() {
-  local url=$1 label=$2
+  local url=$1 label=$2 load=(--concurrency "$CONCURRENCY")
   shift 2
+  if [ "${1:-}" = --rate ]; then
+    load=(--concurrency "$OPEN_CONNECTIONS" --rate "$2")
+    shift 2
+  fi
   CHENGYUN_LOG=warn "$BIN/chengyun" --database-url "$url" serve --demo --listen "127.0.0.1:$PORT" "$@" >"$DIR/$label.log" 2>&1 &
   SERVER_PID=$!
   wait_for "http://127.0.0.1:$PORT/healthz"
@@ -73,7 +82,7 @@ bench_chengyun() {
     args=(--url "http://127.0.0.1:$PORT/api/v1/cases" --body chengyun "--token=$token")
   fi
   machine
-  "$BIN/intake" "${args[@]}" --concurrency "$CONCURRENCY" --duration "$DURATION" --warmup "$WARMUP" \
+  "$BIN/intake" "${args[@]}" "${load[@]}" --duration "$DURATION" --warmup "$WARMUP" \
     --server-pid "$SERVER_PID" --label "chengyun $label ($TARGET)"
   stop_server
 }
@@ -112,3 +121,9 @@ machine
 "$BIN/intake" --url "http://127.0.0.1:$PEER_PORT/api/appeals" --body baisitong2 --concurrency "$CONCURRENCY" \
   --duration "$DURATION" --warmup "$WARMUP" --server-pid "$SERVER_PID" --label "baisitong2 sqlite"
 stop_server
+
+for rate in $RATES; do
+  echo "== chengyun on SQLite at $rate reports/s due (open loop)"
+  rm -f "$DIR"/chengyun-paced.db*
+  bench_chengyun "sqlite://$DIR/chengyun-paced.db" "sqlite-$rate" --rate "$rate"
+done
