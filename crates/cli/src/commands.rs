@@ -47,7 +47,8 @@ pub struct ServeArgs {
     /// 疑似重复件: how far back to look, in hours.
     #[arg(long, env = "CHENGYUN_DUPLICATE_WINDOW_HOURS", default_value_t = 72)]
     duplicate_window_hours: i64,
-    /// Most new reports committed in one transaction by the SQLite intake writer.
+    /// With --group-commit-postgres: most new reports an instance commits in one transaction
+    /// (on SQLite the intake thread takes up to 512).
     #[arg(long, env = "CHENGYUN_INTAKE_BATCH", default_value_t = 512)]
     intake_batch: usize,
     /// PostgreSQL: commit new reports in batches per instance, as on SQLite (default: one

@@ -51,7 +51,7 @@ pub struct Config {
     pub idempotency_ttl_ms: i64,
     /// 疑似重复件: radius and time window around open cases of the same category.
     pub duplicates: DuplicateRule,
-    /// Most reports the SQLite intake writer commits in one transaction.
+    /// With `group_commit_postgres`: most reports an instance commits in one transaction.
     pub intake_batch: usize,
     /// PostgreSQL: batch new cases per instance as on SQLite instead of one transaction per request.
     pub group_commit_postgres: bool,
