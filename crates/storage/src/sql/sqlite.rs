@@ -60,8 +60,9 @@ pub async fn connect(url: &str, role: Role) -> Result<AnyPool> {
 /// pass runs again while the previous one found many new frames (each copies what was written
 /// during the one before, and they get shorter); then the intake thread and the writer
 /// connection each copy the last few frames between two of their transactions, and their next
-/// commit starts the WAL afresh. Writers pause for that last step (10–20 ms, mostly the fsync
-/// of the database file), which is why it waits for a long WAL rather than coming every pass.
+/// commit starts the WAL afresh. Writers pause for that last step (a few milliseconds, since
+/// each pass before it synced the database file, see `copy_wal`), and the reports arriving
+/// meanwhile queue, which is why it waits for a long WAL rather than coming every pass.
 /// Stops when the store is dropped (the intake thread has ended).
 pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, intake: IntakeHandle, database: PathBuf) {
     tokio::spawn(async move {
@@ -108,6 +109,10 @@ pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, intake: IntakeHandle
 /// write out everything copied since the last one, while the writers wait.
 async fn copy_wal(readers: &AnyPool, database: &Path) -> Option<i64> {
     let frames = checkpoint(readers).await?;
+    if frames == 0 {
+        // An empty WAL (nothing written since it was truncated): nothing was copied.
+        return Some(0);
+    }
     let file = database.to_path_buf();
     let synced = tokio::task::spawn_blocking(move || std::fs::File::open(&file)?.sync_data()).await;
     match synced {
