@@ -295,7 +295,7 @@ impl Store for SqlStore {
     async fn create_cases(&self, batch: Vec<NewCaseRequest>) -> Result<Vec<Result<CreatedCase>>> {
         match &self.direct {
             Some(direct) => direct.create(batch).await,
-            None => intake::create(self, batch).await,
+            None => intake::create(self, intake::prepare(batch)).await,
         }
     }
 

@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
 use super::exec::Direct;
-use super::intake::{self, BatchTransaction};
+use super::intake::{self, BatchTransaction, Prepared};
 use super::sqlite::{pragmas, Role};
 use super::Backend;
 use crate::records::{CreatedCase, NewCaseRequest};
@@ -46,7 +46,7 @@ type Committed = (Answer, oneshot::Sender<Answer>);
 /// What the intake thread is asked to do, in the order asked.
 enum Job {
     /// New cases; batches waiting together are written in one transaction.
-    Batch(Vec<NewCaseRequest>, oneshot::Sender<Answer>),
+    Batch(Vec<Prepared>, oneshot::Sender<Answer>),
     /// Copy the rest of the WAL into the database file (`PASSIVE`), between two batches.
     Checkpoint(oneshot::Sender<()>),
 }
@@ -89,10 +89,10 @@ impl DirectIntake {
     }
 
     /// Writes a batch (see [`crate::Store::create_cases`]); returns once it is committed and on
-    /// disk.
+    /// disk. What needs no write lock is done here, by the calling task, not by the thread.
     pub async fn create(&self, batch: Vec<NewCaseRequest>) -> Answer {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job::Batch(batch, reply)).map_err(|_| stopped())?;
+        self.jobs.send(Job::Batch(intake::prepare(batch), reply)).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -229,7 +229,7 @@ struct Transactions<'c>(&'c mut rusqlite::Connection);
 
 #[async_trait]
 impl BatchTransaction for Transactions<'_> {
-    async fn write(&mut self, batch: &[NewCaseRequest]) -> Answer {
+    async fn write(&mut self, batch: &[Prepared]) -> Answer {
         self.0.execute_batch("BEGIN IMMEDIATE")?;
         let written = match intake::write(&mut Direct(self.0), Backend::Sqlite, batch).await {
             Ok(done) => self.0.execute_batch("COMMIT").map(|()| done).map_err(StoreError::from),
