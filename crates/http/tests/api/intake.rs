@@ -209,6 +209,14 @@ async fn duplicates_are_linked_by_place_time_category_and_state(b: Backend) {
         .await;
     let linked: Vec<Value> = after_closed["suspected_duplicates"].as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
     assert!(!linked.contains(&closed["id"]), "{linked:?}");
+
+    // 2 m apart across a row of the index (31.045°, a multiple of 0.001°), either way round.
+    let (_, south) = app.post("/api/v1/cases", &inspector, report_at("SJ-0102", lon, 31.04499)).await;
+    let (_, north) = app.post("/api/v1/cases", &inspector, report_at("SJ-0102", lon, 31.04501)).await;
+    assert_eq!(north["suspected_duplicates"][0]["id"], south["id"], "{north}");
+    let (_, south_again) = app.post("/api/v1/cases", &inspector, report_at("SJ-0102", lon, 31.044995)).await;
+    let ids: Vec<Value> = south_again["suspected_duplicates"].as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
+    assert_eq!(ids, [south["id"].clone(), north["id"].clone()], "{south_again}");
 }
 
 /// Reports of one event arriving together are written by one batch: each is linked to the

@@ -19,7 +19,7 @@ use sqlx::{AnyPool, Row};
 
 use chengyun_domain::case::{Case, Change};
 use chengyun_places::coord::LonLat;
-use chengyun_places::nearby::{self, Candidate, DuplicateRule, E7_PER_DEGREE};
+use chengyun_places::nearby::{self, Candidate, DuplicateRule, E7Box, E7_PER_DEGREE};
 
 use super::audit_log::{self, INSERT_COLUMNS};
 use super::bind::{enum_from, fixed_chunks, Arg, Sql};
@@ -326,9 +326,8 @@ const MAX_SUSPECTS: usize = 5;
 const NEARBY_PER_STATEMENT: &[usize] = &[32, 8, 1];
 
 /// 疑似重复件 of the batch's new cases: open cases of the same category near each placed point
-/// and recent enough — read for all of them at once, each through the partial index
-/// `cases_open_near` (its WHERE clause repeated word for word so both planners use it) — and
-/// the batch's earlier new cases, so reports of one event arriving together find each other.
+/// and recent enough — read for all of them at once (see [`candidates_statement`]) — and the
+/// batch's earlier new cases, so reports of one event arriving together find each other.
 async fn find_suspects<E: Exec + ?Sized>(tx: &mut E, backend: Backend, batch: &[&NewCaseRequest], fresh: &mut [Fresh]) -> Result<()> {
     let wanted: Vec<(usize, LonLat, DuplicateRule)> = fresh
         .iter()
@@ -341,18 +340,16 @@ async fn find_suspects<E: Exec + ?Sized>(tx: &mut E, backend: Backend, batch: &[
         .collect();
     let mut stored: HashMap<usize, Vec<NearbyCase>> = HashMap::new();
     for chunk in fixed_chunks(&wanted, NEARBY_PER_STATEMENT) {
-        let mut sql = Sql::positional(backend, "");
-        for (i, (n, point, rule)) in chunk.iter().enumerate() {
-            let (b, case) = (nearby::search_box(*point, rule.radius_m), &fresh[*n].case);
-            sql.push(if i == 0 { "SELECT * FROM (SELECT " } else { " UNION ALL SELECT * FROM (SELECT " });
-            sql.arg(Arg::Int(*n as i64));
-            sql.push(" AS req, id, number, status, wgs_lon_e7, wgs_lat_e7, created_at FROM cases WHERE category = ").arg(Arg::Text(case.facts.category.clone()));
-            sql.push(" AND wgs_lat_e7 BETWEEN ").arg(Arg::Int(b.min_lat)).push(" AND ").arg(Arg::Int(b.max_lat));
-            sql.push(" AND wgs_lon_e7 BETWEEN ").arg(Arg::Int(b.min_lon)).push(" AND ").arg(Arg::Int(b.max_lon));
-            sql.push(" AND created_at >= ").arg(Arg::Int(case.created_at - rule.window_ms));
-            sql.push(" AND wgs_lat_e7 IS NOT NULL AND status NOT IN ('closed', 'voided', 'merged') LIMIT ").arg(Arg::Int(MAX_CANDIDATES));
-            sql.push(&format!(") AS near{i}"));
-        }
+        let searches: Vec<NearbySearch> = chunk
+            .iter()
+            .map(|(n, point, rule)| NearbySearch {
+                tag: *n as i64,
+                category: &fresh[*n].case.facts.category,
+                area: nearby::search_box(*point, rule.radius_m),
+                since: fresh[*n].case.created_at - rule.window_ms,
+            })
+            .collect();
+        let sql = candidates_statement(backend, &searches);
         for r in tx.fetch(&sql).await? {
             stored.entry(r.int(0)? as usize).or_default().push(NearbyCase {
                 id: r.int(1)?,
@@ -389,6 +386,52 @@ async fn find_suspects<E: Exec + ?Sized>(tx: &mut E, backend: Backend, batch: &[
     Ok(())
 }
 
+/// One report's duplicate check: open cases of `category` in `area` entered at `since` or later.
+struct NearbySearch<'a> {
+    /// Returned with each candidate, to tell whose it is.
+    tag: i64,
+    category: &'a str,
+    area: E7Box,
+    since: i64,
+}
+
+/// Latitude rows of `cases_open_near_rows` (migration 0012): degrees × 10⁷ per row (0.001°).
+/// Integer division truncates alike in Rust, SQLite and PostgreSQL.
+const LAT_ROW_E7: i64 = 10_000;
+
+/// The candidates of several reports in one statement: per report, the index range of each
+/// latitude row its box touches (`IN`, padded to a power of two so statement shapes repeat),
+/// with the expression and WHERE clause of the partial index `cases_open_near_rows` word for
+/// word. `+created_at` keeps the planners from preferring an index on (category, created_at).
+fn candidates_statement(backend: Backend, searches: &[NearbySearch]) -> Sql {
+    let mut sql = Sql::positional(backend, "");
+    for (i, s) in searches.iter().enumerate() {
+        sql.push(if i == 0 { "SELECT * FROM (SELECT " } else { " UNION ALL SELECT * FROM (SELECT " });
+        sql.arg(Arg::Int(s.tag));
+        sql.push(" AS req, id, number, status, wgs_lon_e7, wgs_lat_e7, created_at FROM cases WHERE category = ").arg(Arg::Text(s.category.to_string()));
+        sql.push(" AND (wgs_lat_e7 / 10000) IN (");
+        for (k, row) in lat_rows(&s.area).into_iter().enumerate() {
+            if k > 0 {
+                sql.push(", ");
+            }
+            sql.arg(Arg::Int(row));
+        }
+        sql.push(") AND wgs_lon_e7 BETWEEN ").arg(Arg::Int(s.area.min_lon)).push(" AND ").arg(Arg::Int(s.area.max_lon));
+        sql.push(" AND wgs_lat_e7 BETWEEN ").arg(Arg::Int(s.area.min_lat)).push(" AND ").arg(Arg::Int(s.area.max_lat));
+        sql.push(" AND +created_at >= ").arg(Arg::Int(s.since));
+        sql.push(" AND wgs_lat_e7 IS NOT NULL AND status NOT IN ('closed', 'voided', 'merged') LIMIT ").arg(Arg::Int(MAX_CANDIDATES));
+        sql.push(&format!(") AS near{i}"));
+    }
+    sql
+}
+
+/// The latitude rows `area` touches, the last repeated up to a power of two (at least two).
+fn lat_rows(area: &E7Box) -> Vec<i64> {
+    let (first, last) = (area.min_lat / LAT_ROW_E7, area.max_lat / LAT_ROW_E7);
+    let rows = (last - first + 1).max(1) as usize;
+    (0..rows.next_power_of_two().max(2)).map(|k| first + k.min(rows - 1) as i64).collect()
+}
+
 pub async fn purge_keys(pool: &AnyPool, before: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM intake_keys WHERE created_at < $1").bind(before).execute(pool).await?.rows_affected())
 }
@@ -415,4 +458,75 @@ pub async fn suspects_of(pool: &AnyPool, case_id: i64) -> Result<Vec<SuspectReco
         .collect::<Result<Vec<_>>>()?;
     out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.case_id.cmp(&b.case_id)));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fresh_database;
+
+    fn around(lon: f64, lat: f64, radius_m: f64) -> E7Box {
+        nearby::search_box(LonLat::new(lon, lat), radius_m)
+    }
+
+    #[test]
+    fn a_box_reads_every_latitude_row_it_touches() {
+        // Inside one row: that row, twice (statements keep two slots).
+        assert_eq!(lat_rows(&around(121.585, 31.0335, 50.0)), [31_033, 31_033]);
+        // Across the line at 31.034°: both rows.
+        assert_eq!(lat_rows(&around(121.585, 31.0340, 20.0)), [31_033, 31_034]);
+        // 1 km: every row from the box's south edge to its north edge, padded to 32.
+        let area = around(121.585, 31.0335, 1000.0);
+        let rows = lat_rows(&area);
+        assert_eq!(rows.len(), 32);
+        assert_eq!((rows[0], *rows.last().unwrap()), (area.min_lat / LAT_ROW_E7, area.max_lat / LAT_ROW_E7));
+        assert!(rows.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1));
+    }
+
+    /// The database's plan for a chunk of duplicate checks, of each size a batch uses: every check
+    /// must seek the partial index (its expression and condition repeated word for word), never
+    /// read a category's recent cases (a lone check once did, and took milliseconds).
+    async fn plans(backend: Backend) -> Vec<(usize, String)> {
+        let url = fresh_database(backend).await;
+        crate::open(&url).await.unwrap().migrate().await.unwrap();
+        let pool = AnyPool::connect(&url).await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        if backend == Backend::Postgres {
+            // An empty table is read whole; the question is whether the index can serve.
+            sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
+        }
+        let mut plans = vec![];
+        for &size in NEARBY_PER_STATEMENT {
+            let searches: Vec<NearbySearch> = (0..size)
+                .map(|i| NearbySearch {
+                    tag: i as i64,
+                    category: if i % 2 == 0 { "SJ-0102" } else { "SJ-0103" },
+                    area: around(121.585 + i as f64 * 1e-3, 31.034, 50.0),
+                    since: 1_796_000_000_000,
+                })
+                .collect();
+            let mut explain = candidates_statement(backend, &searches);
+            explain.text = format!("EXPLAIN {}{}", if backend == Backend::Sqlite { "QUERY PLAN " } else { "" }, explain.text);
+            let rows = explain.query().fetch_all(&mut *conn).await.unwrap();
+            let column = if backend == Backend::Sqlite { 3 } else { 0 };
+            plans.push((size, rows.iter().map(|r| r.try_get::<String, _>(column).unwrap()).collect::<Vec<_>>().join("\n")));
+        }
+        plans
+    }
+
+    #[tokio::test]
+    async fn sqlite_duplicate_checks_seek_rows_of_the_partial_index() {
+        for (size, plan) in plans(Backend::Sqlite).await {
+            let seeks = plan.matches("USING COVERING INDEX cases_open_near_rows (category=? AND <expr>=? AND wgs_lon_e7>? AND wgs_lon_e7<?)").count();
+            assert_eq!(seeks, size, "{plan}");
+        }
+    }
+
+    #[tokio::test]
+    async fn postgres_duplicate_checks_use_the_partial_index() {
+        for (size, plan) in plans(Backend::Postgres).await {
+            assert_eq!(plan.matches("using cases_open_near_rows on cases").count(), size, "{plan}");
+            assert!(plan.contains("ANY"), "the rows are index conditions: {plan}");
+        }
+    }
 }

@@ -71,7 +71,7 @@ impl DirectIntake {
         // Every statement shape of a batch stays prepared (a few per table, see `fixed_chunks`),
         // and stays valid when rebound: without the query planner stability guarantee SQLite
         // re-prepares a statement whose arguments it compared with a partial index's condition
-        // (the 疑似重复件 query uses `cases_open_near`, whose condition it repeats word for word).
+        // (the 疑似重复件 query uses `cases_open_near_rows`, whose condition it repeats word for word).
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         connection.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         let (jobs, queue) = mpsc::unbounded_channel::<Job>();
