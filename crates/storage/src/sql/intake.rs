@@ -47,6 +47,7 @@ enum Slot {
 /// (segmenting the texts was a twelfth of its work).
 pub struct Prepared {
     request: NewCaseRequest,
+    /// The case and its search document, or why the event makes no case.
     reported: std::result::Result<(Case, String), String>,
 }
 
@@ -62,6 +63,7 @@ impl Prepared {
     }
 }
 
+/// Each request of `batch` [`Prepared`].
 pub fn prepare(batch: Vec<NewCaseRequest>) -> Vec<Prepared> {
     batch.into_iter().map(Prepared::new).collect()
 }
