@@ -160,6 +160,26 @@ fn memory_mb(pid: u32) -> Option<(f64, f64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// CPU seconds the process `pid` has used (all its threads, user and system). `/proc` counts
+/// in USER_HZ ticks, which Linux fixes at 100 a second for user space.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// The machine's CPU time so far as (stolen by the hypervisor, all), in ticks: a run on a
+/// shared host says how much of the machine it really had.
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let ticks: Vec<u64> = line.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -239,6 +259,9 @@ async fn main() -> anyhow::Result<()> {
             latencies
         }));
     }
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu_before = args.server_pid.and_then(cpu_seconds);
+    let machine_before = machine_ticks();
     let mut peak_rss = 0.0f64;
     while Instant::now() < end {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -246,6 +269,14 @@ async fn main() -> anyhow::Result<()> {
             peak_rss = peak_rss.max(rss);
         }
     }
+    let server_cpu = match (cpu_before, args.server_pid.and_then(cpu_seconds)) {
+        (Some(before), Some(after)) => Some(after - before),
+        _ => None,
+    };
+    let steal = match (machine_before, machine_ticks()) {
+        (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => Some((s1 - s0) as f64 / (t1 - t0) as f64 * 100.0),
+        _ => None,
+    };
     let mut latencies = Vec::new();
     for w in workers {
         latencies.extend(w.await?);
@@ -269,10 +300,13 @@ async fn main() -> anyhow::Result<()> {
         "max_ms": percentile(&latencies, 1.0),
         "server_rss_mb": memory.map(|m| (m.0 * 10.0).round() / 10.0),
         "server_peak_rss_mb": memory.map(|m| (m.1.max(peak_rss) * 10.0).round() / 10.0),
+        // CPU time of the server during the measured window per report answered in it.
+        "server_cpu_us_per_report": server_cpu.filter(|_| ok > 0.0).map(|c| (c / ok * 1e6).round() as i64),
+        "machine_steal_percent": steal.map(|p| (p * 10.0).round() / 10.0),
     });
     let offered = args.rate.map(|r| format!(" (due: {r:.0}/s)")).unwrap_or_default();
     println!(
-        "{}: {:.0} reports/s{offered}, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, {} errors, server RSS {} MB (peak {} MB), {} connections, {} s",
+        "{}: {:.0} reports/s{offered}, p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms, {} errors, server RSS {} MB (peak {} MB), server CPU {} µs/report, {} connections, {} s, CPU stolen from the machine {} %",
         args.label,
         throughput,
         percentile(&latencies, 0.50),
@@ -281,8 +315,10 @@ async fn main() -> anyhow::Result<()> {
         errors,
         result["server_rss_mb"],
         result["server_peak_rss_mb"],
+        result["server_cpu_us_per_report"],
         args.concurrency,
-        args.duration
+        args.duration,
+        result["machine_steal_percent"]
     );
     println!("{result}");
     Ok(())
