@@ -293,9 +293,11 @@ impl Store for SqlStore {
     }
 
     async fn create_cases(&self, batch: Vec<NewCaseRequest>) -> Result<Vec<Result<CreatedCase>>> {
+        // What needs no write lock is done here, by the request's task, not under the lock.
+        let batch = intake::prepare(batch);
         match &self.direct {
             Some(direct) => direct.create(batch).await,
-            None => intake::create(self, intake::prepare(batch)).await,
+            None => intake::create(self, batch).await,
         }
     }
 

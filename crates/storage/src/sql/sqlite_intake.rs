@@ -32,7 +32,7 @@ use super::exec::Direct;
 use super::intake::{self, BatchTransaction, Prepared};
 use super::sqlite::{pragmas, Role};
 use super::Backend;
-use crate::records::{CreatedCase, NewCaseRequest};
+use crate::records::CreatedCase;
 use crate::{Result, StoreError};
 
 /// Prepared statements kept by the intake connection.
@@ -89,10 +89,10 @@ impl DirectIntake {
     }
 
     /// Writes a batch (see [`crate::Store::create_cases`]); returns once it is committed and on
-    /// disk. What needs no write lock is done here, by the calling task, not by the thread.
-    pub async fn create(&self, batch: Vec<NewCaseRequest>) -> Answer {
+    /// disk.
+    pub async fn create(&self, batch: Vec<Prepared>) -> Answer {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job::Batch(intake::prepare(batch), reply)).map_err(|_| stopped())?;
+        self.jobs.send(Job::Batch(batch, reply)).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 
