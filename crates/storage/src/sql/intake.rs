@@ -397,8 +397,9 @@ struct NearbySearch<'a> {
     since: i64,
 }
 
-/// Latitude rows of `cases_open_near_rows` (migration 0012): degrees × 10⁷ per row (0.001°).
-/// Integer division truncates alike in Rust, SQLite and PostgreSQL.
+/// Latitude rows of `cases_open_near_rows` (migration 0012): degrees × 10⁷ per row (0.001°),
+/// the divisor the index's expression names. Integer division truncates alike in Rust, SQLite
+/// and PostgreSQL.
 const LAT_ROW_E7: i64 = 10_000;
 
 /// The candidates of several reports in one statement: per report, the index range of each
@@ -411,7 +412,7 @@ fn candidates_statement(backend: Backend, searches: &[NearbySearch]) -> Sql {
         sql.push(if i == 0 { "SELECT * FROM (SELECT " } else { " UNION ALL SELECT * FROM (SELECT " });
         sql.arg(Arg::Int(s.tag));
         sql.push(" AS req, id, number, status, wgs_lon_e7, wgs_lat_e7, created_at FROM cases WHERE category = ").arg(Arg::Text(s.category.to_string()));
-        sql.push(" AND (wgs_lat_e7 / 10000) IN (");
+        sql.push(&format!(" AND (wgs_lat_e7 / {LAT_ROW_E7}) IN ("));
         for (k, row) in lat_rows(&s.area).into_iter().enumerate() {
             if k > 0 {
                 sql.push(", ");
