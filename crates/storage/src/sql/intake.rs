@@ -412,14 +412,9 @@ fn candidates_statement(backend: Backend, searches: &[NearbySearch]) -> Sql {
         sql.push(if i == 0 { "SELECT * FROM (SELECT " } else { " UNION ALL SELECT * FROM (SELECT " });
         sql.arg(Arg::Int(s.tag));
         sql.push(" AS req, id, number, status, wgs_lon_e7, wgs_lat_e7, created_at FROM cases WHERE category = ").arg(Arg::Text(s.category.to_string()));
-        sql.push(&format!(" AND (wgs_lat_e7 / {LAT_ROW_E7}) IN ("));
-        for (k, row) in lat_rows(&s.area).into_iter().enumerate() {
-            if k > 0 {
-                sql.push(", ");
-            }
-            sql.arg(Arg::Int(row));
-        }
-        sql.push(") AND wgs_lon_e7 BETWEEN ").arg(Arg::Int(s.area.min_lon)).push(" AND ").arg(Arg::Int(s.area.max_lon));
+        sql.push(&format!(" AND (wgs_lat_e7 / {LAT_ROW_E7}) IN "));
+        sql.row(lat_rows(&s.area).into_iter().map(Arg::Int).collect());
+        sql.push(" AND wgs_lon_e7 BETWEEN ").arg(Arg::Int(s.area.min_lon)).push(" AND ").arg(Arg::Int(s.area.max_lon));
         sql.push(" AND wgs_lat_e7 BETWEEN ").arg(Arg::Int(s.area.min_lat)).push(" AND ").arg(Arg::Int(s.area.max_lat));
         sql.push(" AND +created_at >= ").arg(Arg::Int(s.since));
         sql.push(" AND wgs_lat_e7 IS NOT NULL AND status NOT IN ('closed', 'voided', 'merged') LIMIT ").arg(Arg::Int(MAX_CANDIDATES));
