@@ -99,6 +99,10 @@ pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, intake: IntakeHandle
                 return;
             }
             checkpoint(&writer).await;
+            // The WAL starts afresh at the writers' next commit; until then it still reads as
+            // long. Looked at again at once (the passes above outlast a tick), it would have
+            // the intake thread stop a second time for nothing.
+            every.reset();
         }
     });
 }
