@@ -6,8 +6,9 @@ commit of each B-tree, most first.
     python3 scripts/wal-pages.py COPY_OF_WAL DATABASE [TOP]
 
 Copy the WAL while the server writes (`cp chengyun.db-wal /tmp/wal.copy`) and run this on the
-copy once the server has stopped (the database then holds every page the copy names). The
-frames after the last commit of the copy, and pages allocated after it, count as `(new page)`.
+copy once the server has stopped (the database then holds every page the copy names). Frames
+after the copy's last complete commit are left out; a page `dbstat` does not know (freed since)
+counts as `(new page)`.
 Used for docs/benchmarks.md ("Where an intake commit's pages go").
 """
 import collections
@@ -20,7 +21,7 @@ FRAME_HEADER = 24
 
 
 def commits(wal: bytes):
-    """Yields (page size, list of the page numbers each commit wrote)."""
+    """The page size and, for each complete commit, the page numbers it wrote."""
     _magic, _version, page_size, _seq, salt1, salt2, _c1, _c2 = struct.unpack(">8I", wal[:WAL_HEADER])
     offset, current, done = WAL_HEADER, [], []
     while offset + FRAME_HEADER + page_size <= len(wal):
