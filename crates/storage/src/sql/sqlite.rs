@@ -7,7 +7,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
-use super::sqlite_intake::IntakeHandle;
+use super::sqlite_intake::{millis, IntakeHandle};
 use crate::{Result, StoreError};
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -112,15 +112,21 @@ pub fn spawn_checkpoints(readers: AnyPool, writer: AnyPool, intake: IntakeHandle
 /// continuous writes none does until the writers copy the last frames — whose sync would then
 /// write out everything copied since the last one, while the writers wait.
 async fn copy_wal(readers: &AnyPool, database: &Path) -> Option<i64> {
+    let started = std::time::Instant::now();
     let frames = checkpoint(readers).await?;
+    let copied = millis(started);
     if frames == 0 {
         // An empty WAL (nothing written since it was truncated): nothing was copied.
         return Some(0);
     }
     let file = database.to_path_buf();
+    let started = std::time::Instant::now();
     let synced = tokio::task::spawn_blocking(move || std::fs::File::open(&file)?.sync_data()).await;
     match synced {
-        Ok(Ok(())) => Some(frames),
+        Ok(Ok(())) => {
+            tracing::debug!(frames, copy_ms = copied, sync_ms = millis(started), "WAL checkpoint pass");
+            Some(frames)
+        }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "database file sync failed; retried next time");
             None

@@ -148,7 +148,9 @@ fn run(mut connection: rusqlite::Connection, mut queue: mpsc::UnboundedReceiver<
                         Err(_) => break,
                     }
                 }
+                let (reports, started) = (all.len(), std::time::Instant::now());
                 let written = runtime.block_on(intake::create(Transactions(&mut connection), all));
+                tracing::trace!(reports, ms = millis(started), "intake batch written");
                 hand_over(written, parts, &committed);
                 if let Some(done) = then_checkpoint {
                     checkpoint(&connection, done);
@@ -185,10 +187,17 @@ fn hand_over(written: Answer, parts: Vec<(usize, oneshot::Sender<Answer>)>, comm
 
 /// Copies the rest of the WAL into the database file, between two batches.
 fn checkpoint(connection: &rusqlite::Connection, done: oneshot::Sender<()>) {
+    let started = std::time::Instant::now();
     if let Err(e) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
         tracing::warn!(error = %e, "WAL checkpoint failed; retried next time");
     }
+    tracing::debug!(ms = millis(started), "last WAL frames copied by the intake thread");
     let _ = done.send(());
+}
+
+/// Milliseconds since `started`, for the timing events (`CHENGYUN_LOG=…,chengyun_storage=trace`).
+pub(super) fn millis(started: std::time::Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1000.0
 }
 
 /// The sync thread: answers committed batches once the WAL file holding them is on disk. After a
@@ -200,9 +209,10 @@ fn acknowledge(wal: &Path, committed: std::sync::mpsc::Receiver<Committed>) {
     let mut failed: Option<String> = None;
     while let Ok(first) = committed.recv() {
         let batches: Vec<Committed> = std::iter::once(first).chain(committed.try_iter()).collect();
-        if failed.is_none()
-            && let Err(e) = sync(wal, &mut file)
-        {
+        let started = std::time::Instant::now();
+        let synced = if failed.is_none() { sync(wal, &mut file) } else { Ok(()) };
+        tracing::trace!(batches = batches.len(), ms = millis(started), "WAL synced");
+        if let Err(e) = synced {
             tracing::error!(error = %e, wal = %wal.display(), "WAL sync failed; no new case is acknowledged until the server restarts");
             failed = Some(format!("数据库日志写入磁盘失败（{e}），请检查磁盘后重启服务"));
         }
