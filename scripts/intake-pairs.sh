@@ -20,15 +20,8 @@ OUT="$PWD/target/intake-pairs"
 mkdir -p "$OUT"
 export CHENGYUN_OPEN311_RATE_PER_MINUTE=1000000000
 
-SERVER_PID=
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-}
-trap stop_server EXIT
+# shellcheck source=lib/bench-server.sh
+source scripts/lib/bench-server.sh
 
 run() {
   local dir=$1 label=$2 db="$OUT/pair.db"
@@ -40,7 +33,7 @@ run() {
   CHENGYUN_LOG=${LOG:-warn} "$dir/chengyun" --database-url "sqlite://$db" serve --demo --listen "127.0.0.1:$PORT" >"$OUT/$label.log" 2>&1 &
   SERVER_PID=$!
   local pid=$SERVER_PID
-  for _ in $(seq 1 120); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.5; done
+  wait_for "http://127.0.0.1:$PORT/healthz"
   local key
   key=$("$dir/chengyun" --database-url "sqlite://$db" apikey create --name pairs --jurisdiction 310115137 | tail -1)
   "$dir/intake" --url "http://127.0.0.1:$PORT/open311/v2/requests.json" --body open311 "--api-key=$key" \
@@ -49,7 +42,7 @@ run() {
 }
 
 for pair in $(seq 1 "$PAIRS"); do
-  echo "-- pair $pair, $(date -u '+%H:%M:%S UTC'), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  machine
   run "$1" "A-$pair"
   run "$2" "B-$pair"
 done
