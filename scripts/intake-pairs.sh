@@ -32,12 +32,11 @@ run() {
   fi
   CHENGYUN_LOG=${LOG:-warn} "$dir/chengyun" --database-url "sqlite://$db" serve --demo --listen "127.0.0.1:$PORT" >"$OUT/$label.log" 2>&1 &
   SERVER_PID=$!
-  local pid=$SERVER_PID
   wait_for "http://127.0.0.1:$PORT/healthz"
   local key
   key=$("$dir/chengyun" --database-url "sqlite://$db" apikey create --name pairs --jurisdiction 310115137 | tail -1)
   "$dir/intake" --url "http://127.0.0.1:$PORT/open311/v2/requests.json" --body open311 "--api-key=$key" \
-    --concurrency 256 --rate "$RATE" --duration "$DURATION" --warmup 3 --server-pid "$pid" --label "$label" | sed -n 1p
+    --concurrency 256 --rate "$RATE" --duration "$DURATION" --warmup 3 --server-pid "$SERVER_PID" --label "$label" | sed -n 1p
   stop_server
 }
 

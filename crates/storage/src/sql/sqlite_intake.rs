@@ -209,9 +209,15 @@ fn acknowledge(wal: &Path, committed: std::sync::mpsc::Receiver<Committed>) {
     let mut failed: Option<String> = None;
     while let Ok(first) = committed.recv() {
         let batches: Vec<Committed> = std::iter::once(first).chain(committed.try_iter()).collect();
-        let started = std::time::Instant::now();
-        let synced = if failed.is_none() { sync(wal, &mut file) } else { Ok(()) };
-        tracing::trace!(batches = batches.len(), ms = millis(started), "WAL synced");
+        let synced = match failed {
+            None => {
+                let started = std::time::Instant::now();
+                let synced = sync(wal, &mut file);
+                tracing::trace!(batches = batches.len(), ms = millis(started), "WAL synced");
+                synced
+            }
+            Some(_) => Ok(()),
+        };
         if let Err(e) = synced {
             tracing::error!(error = %e, wal = %wal.display(), "WAL sync failed; no new case is acknowledged until the server restarts");
             failed = Some(format!("数据库日志写入磁盘失败（{e}），请检查磁盘后重启服务"));
