@@ -2,29 +2,16 @@
 //! on the shared teddy2020c messages a held-out figure above a measured floor.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
+use common::text;
+
+/// No database may be needed: point at one that cannot exist.
+const NO_DATABASE: &str = "postgres://nobody@127.0.0.1:1/none";
 
 fn chengyun(args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chengyun"))
-        .args(args)
-        // No database may be needed: point at one that cannot exist.
-        .env("CHENGYUN_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
-        .env("CHENGYUN_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run chengyun");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    common::chengyun(NO_DATABASE, args, stdin)
 }
 
 fn data(name: &str) -> String {

@@ -1,32 +1,11 @@
 //! The binary itself: bootstrap an admin, generate history, verify and break the audit chain,
 //! back up — on both backends.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
 use chengyun_storage::testing::fresh_database;
 use chengyun_storage::Backend;
-
-fn chengyun(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chengyun"))
-        .args(args)
-        .env("CHENGYUN_DATABASE_URL", url)
-        .env("CHENGYUN_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run chengyun");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::{chengyun, text};
 
 async fn the_command_line(backend: Backend) {
     let url = fresh_database(backend).await;

@@ -15,7 +15,7 @@ use chengyun_svg::map::{Area, MapSpec};
 use crate::access::{region_in_scope, require_role, scope_filter};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::places::{param, Params};
+use crate::places::{param, with_stored_boundaries, Params};
 use crate::state::{AppState, Reference};
 
 pub fn routes() -> Router<AppState> {
@@ -160,7 +160,7 @@ async fn map_svg(State(state): State<AppState>, CurrentUser(actor): CurrentUser,
     };
     let title = if shade { format!("{} 各{what}未结案件", r.name) } else { format!("{} {what}", r.name) };
 
-    let svg = tokio::task::spawn_blocking(move || -> Result<String, String> {
+    let svg = with_stored_boundaries(move || -> Result<String, String> {
         let parse = |g: RegionGeometry, value: Option<u64>| -> Result<Area, String> {
             let shape = geometry::from_stored(&g.geometry).map_err(|e| format!("{}: {e}", g.region.code))?;
             Ok(Area { code: g.region.code, name: g.region.name, shape, value })
@@ -192,11 +192,6 @@ async fn map_svg(State(state): State<AppState>, CurrentUser(actor): CurrentUser,
         };
         Ok(chengyun_svg::map::render(&spec))
     })
-    .await
-    .map_err(|_| ApiError::internal())?
-    .map_err(|e| {
-        tracing::error!(error = %e, "stored boundary is invalid");
-        ApiError::internal()
-    })?;
+    .await?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"), (header::CACHE_CONTROL, "private, no-cache")], svg))
 }

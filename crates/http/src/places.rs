@@ -202,7 +202,7 @@ async fn region_geojson(
     let r = region_of(&reference, &code)?;
     let scope = if children { GeometryScope::ChildrenOf(&r.code) } else { GeometryScope::Code(&r.code) };
     let stored = state.store.region_geometries(scope).await?;
-    let features = tokio::task::spawn_blocking(move || -> Result<Vec<Value>, String> {
+    let features = with_stored_boundaries(move || -> Result<Vec<Value>, String> {
         stored
             .into_iter()
             .map(|g| {
@@ -222,14 +222,18 @@ async fn region_geojson(
             })
             .collect()
     })
-    .await
-    .map_err(|_| ApiError::internal())?
-    .map_err(|e| {
-        tracing::error!(error = %e, "stored boundary is invalid");
-        ApiError::internal()
-    })?;
+    .await?;
     let body = json!({"type": "FeatureCollection", "features": features, "coord_sys": out});
     Ok(([(header::CONTENT_TYPE, "application/geo+json; charset=utf-8")], Json(body)))
+}
+
+/// Runs `work` on stored boundaries off the async threads (parsing and drawing them take
+/// milliseconds). A stored boundary that no longer parses is the server's fault: logged, 500.
+pub(crate) async fn with_stored_boundaries<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::internal())?.map_err(|e| {
+        tracing::error!(error = %e, "stored boundary is invalid");
+        ApiError::internal()
+    })
 }
 
 fn level_param(params: &Params) -> ApiResult<RegionLevel> {
